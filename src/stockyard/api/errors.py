@@ -1,0 +1,56 @@
+"""One error shape for every failure: ``{"error": {"code", "message", "field", "details"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from stockyard.domain.errors import DomainError
+
+STATUS = {"invalid": 422, "not_found": 404, "conflict": 409}
+
+
+def error_body(code: str, message: str, field: str | None = None, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "field": field, "details": details or {}}}
+
+
+def _field_path(location: tuple[Any, ...]) -> str:
+    parts = [p for p in location if p not in ("body", "query", "path", "header")]
+    path = ""
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or ".".join(map(str, location))
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(error.code, error.message, error.field, error.details),
+                            status_code=STATUS[error.kind])
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"], "type": e["type"]}
+                    for e in error.errors()]
+        first = problems[0] if problems else {"field": None, "message": "invalid request"}
+        return JSONResponse(error_body("invalid", f"{first['field']}: {first['message']}", first["field"],
+                                       {"problems": problems}), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated",
+                403: "forbidden"}.get(error.status_code, "http_error")
+        return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code,
+                            headers=getattr(error, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, error: IntegrityError) -> JSONResponse:
+        # A constraint the services did not foresee: still the client's conflict, never a 500.
+        return JSONResponse(error_body("conflict", "the change conflicts with existing data",
+                                       details={"constraint": str(error.orig).splitlines()[0]}),
+                            status_code=409)

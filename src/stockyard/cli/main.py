@@ -1,0 +1,103 @@
+"""The ``stockyard`` command."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from stockyard.config import get_settings
+from stockyard.db.engine import Database
+
+app = typer.Typer(help="Stockyard warehouse management system.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL; default "
+                                                 "STOCKYARD_DATABASE_URL or a SQLite file here")]
+
+
+def _db(url: str | None) -> Database:
+    return Database.from_url(url or get_settings().database_url)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head", database_url: DatabaseUrl = None) -> None:
+    """Apply the Alembic migrations (the same history on SQLite and PostgreSQL)."""
+    from stockyard.db.migrate import current_revision, upgrade
+
+    db = _db(database_url)
+    upgrade(db.engine, revision)
+    console.print(f"database at revision {current_revision(db.engine)}")
+
+
+@app.command()
+def serve(host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+          port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+          workers: int = 1, database_url: DatabaseUrl = None) -> None:
+    """Run the HTTP server (API under /api/v1, OpenAPI at /openapi.json, docs at /docs)."""
+    import os
+
+    import uvicorn
+
+    settings = get_settings()
+    if database_url:
+        os.environ["STOCKYARD_DATABASE_URL"] = database_url
+    host = host or settings.host
+    port = port or settings.port
+    console.print(f"Stockyard at http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run("stockyard.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=settings.log_level)
+
+
+@app.command()
+def demo(database_url: DatabaseUrl = None,
+         force: Annotated[bool, typer.Option(help="load even if the database already has data")] = False,
+         ) -> None:
+    """Load the demo: 2 warehouses, 3 owners, ~200 SKUs, ~2,000 locations in aisles, opening stock."""
+    from stockyard.demo import has_data, load_demo
+    from stockyard.db.migrate import upgrade
+
+    db = _db(database_url)
+    upgrade(db.engine)
+    if has_data(db) and not force:
+        console.print("the database already has master data; demo not loaded (use --force to add it anyway)")
+        return
+    with console.status("loading the demo warehouse") as status:
+        summary = load_demo(db, progress=lambda message: status.update(message))
+    console.print(summary)
+
+
+@app.command()
+def verify(database_url: DatabaseUrl = None) -> None:
+    """Replay the ledger and prove the five invariants; exits 1 and lists each violation if any fails."""
+    from stockyard.services.verify import verify as run
+
+    with console.status("verifying the ledger") as status:
+        report = run(_db(database_url), progress=lambda message: status.update(message))
+    for v in report.violations:
+        console.print(f"[red]invariant {v.invariant}[/red] {v.key}: {v.message}")
+    verdict = "[green]ledger verified[/green]" if report.ok else f"[red]{len(report.violations)} violations[/red]"
+    console.print(f"{verdict}: {report.movements} movements, {report.balances} balance rows")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context, name: Annotated[str, typer.Argument(help="a script in bench/")] = "ledger",
+          ) -> None:
+    """Run a benchmark from the bench/ folder of a Stockyard checkout (extra options go to the script)."""
+    script = Path.cwd() / "bench" / f"{name}.py"
+    if not script.exists():
+        console.print(f"no benchmark {script}; run this from a Stockyard checkout")
+        raise typer.Exit(2)
+    sys.argv = [str(script), *ctx.args]
+    runpy.run_path(str(script), run_name="__main__")
+
+
+if __name__ == "__main__":
+    app()

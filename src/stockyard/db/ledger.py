@@ -1,0 +1,232 @@
+"""SQL of the ledger: loading the facts a posting is checked against, and writing it in one transaction.
+
+Balances change only by atomic conditional statements (never read, add, write back) on rows touched in key
+order, so concurrent postings can neither lose an update, drive a physical bucket negative, nor over-allocate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, bindparam, insert, select, text
+from sqlalchemy.exc import IntegrityError
+
+from stockyard.db import tables as t
+from stockyard.db.types import to_units
+from stockyard.domain.errors import Conflict, DuplicateSerial, InsufficientStock
+from stockyard.domain.stock import (
+    BalanceDelta,
+    ContainerFacts,
+    LocationFacts,
+    LocationStatus,
+    LotFacts,
+    MasterFacts,
+    PostingRequest,
+    SkuFacts,
+    VirtualKind,
+    balance_deltas,
+    bucket_key,
+)
+
+
+def load_facts(conn: Connection, sku_ids: Iterable[int], lot_ids: Iterable[int | None],
+               location_ids: Iterable[int], container_ids: Iterable[int | None]) -> MasterFacts:
+    """Everything the posting rules need about referenced records: one query per kind, never one per row."""
+    facts = MasterFacts()
+    skus = sorted(set(sku_ids))
+    if skus:
+        rows = conn.execute(
+            select(t.sku.c.id, t.sku.c.owner_id, t.sku.c.active, t.owner.c.active.label("owner_active"),
+                   t.sku.c.decimals, t.sku.c.lot_control, t.sku.c.expiry_control, t.sku.c.serial_control)
+            .join(t.owner, t.owner.c.id == t.sku.c.owner_id).where(t.sku.c.id.in_(skus)))
+        facts.skus = {r.id: SkuFacts(*r) for r in rows}
+    lots = sorted({i for i in lot_ids if i is not None})
+    if lots:
+        rows = conn.execute(select(t.lot.c.id, t.lot.c.sku_id, t.lot.c.expiry_date, t.lot.c.active)
+                            .where(t.lot.c.id.in_(lots)))
+        facts.lots = {r.id: LotFacts(*r) for r in rows}
+    locations = sorted(set(location_ids))
+    if locations:
+        facts.locations = load_locations(conn, locations)
+    containers = sorted({i for i in container_ids if i is not None})
+    if containers:
+        rows = conn.execute(select(t.container.c.id, t.container.c.warehouse_id, t.container.c.active)
+                            .where(t.container.c.id.in_(containers)))
+        facts.containers = {r.id: ContainerFacts(*r) for r in rows}
+    return facts
+
+
+def load_locations(conn: Connection, ids: Sequence[int]) -> dict[int, LocationFacts]:
+    rows = conn.execute(select(t.location.c.id, t.location.c.warehouse_id, t.location.c.active,
+                               t.location.c.status, t.location.c.virtual_kind)
+                        .where(t.location.c.id.in_(ids)))
+    return {r.id: LocationFacts(r.id, r.warehouse_id, r.active, LocationStatus(r.status),
+                                VirtualKind(r.virtual_kind) if r.virtual_kind else None) for r in rows}
+
+
+def facts_for(conn: Connection, request: PostingRequest) -> MasterFacts:
+    items = [m.item for m in request.movements] + [a.item for a in request.allocations]
+    buckets = ([m.source for m in request.movements] + [m.target for m in request.movements]
+               + [a.bucket for a in request.allocations])
+    return load_facts(conn, (i.sku_id for i in items), (i.lot_id for i in items),
+                      (b.location_id for b in buckets), (b.container_id for b in buckets))
+
+
+def virtual_location_id(conn: Connection, warehouse_id: int, kind: VirtualKind) -> int:
+    found = conn.execute(select(t.location.c.id).where(t.location.c.warehouse_id == warehouse_id,
+                                                       t.location.c.virtual_kind == kind.value)).scalar()
+    if found is None:
+        raise LookupError(f"warehouse {warehouse_id} has no {kind.value} location")
+    return int(found)
+
+
+def virtual_locations(conn: Connection, warehouse_ids: Iterable[int], kind: VirtualKind) -> dict[int, int]:
+    """The ``kind`` virtual location of each warehouse, by warehouse id."""
+    rows = conn.execute(select(t.location.c.warehouse_id, t.location.c.id).where(
+        t.location.c.warehouse_id.in_(sorted(set(warehouse_ids))), t.location.c.virtual_kind == kind.value))
+    return dict(rows.tuples().all())
+
+
+@dataclass(frozen=True)
+class WrittenPosting:
+    posting_id: int
+    movements: int
+    allocations: int
+    created_at: datetime
+
+
+def write_posting(conn: Connection, request: PostingRequest, facts: MasterFacts) -> WrittenPosting:
+    """Append the posting, its movements and allocation entries, and move the balances, all or nothing.
+
+    The caller has checked the request against ``facts`` (``domain.stock.check_posting``)."""
+    now = datetime.now(UTC)
+    posting_id = _insert_posting(conn, request, now)
+    if request.movements:
+        conn.execute(insert(t.movement), [{
+            "posting_id": posting_id, "owner_id": m.item.owner_id, "sku_id": m.item.sku_id,
+            "lot_id": m.item.lot_id, "serial": m.item.serial, "quantity": m.quantity,
+            "from_location_id": m.source.location_id, "from_container_id": m.source.container_id,
+            "from_status": m.source.status.value, "to_location_id": m.target.location_id,
+            "to_container_id": m.target.container_id, "to_status": m.target.status.value,
+            "created_at": now} for m in request.movements])
+    if request.allocations:
+        conn.execute(insert(t.allocation_entry), [{
+            "posting_id": posting_id, "owner_id": a.item.owner_id, "sku_id": a.item.sku_id,
+            "lot_id": a.item.lot_id, "serial": a.item.serial, "location_id": a.bucket.location_id,
+            "container_id": a.bucket.container_id, "status": a.bucket.status.value, "quantity": a.quantity,
+            "created_at": now} for a in request.allocations])
+    _apply(conn, request, balance_deltas(request), facts, now)
+    return WrittenPosting(posting_id, len(request.movements), len(request.allocations), now)
+
+
+def _insert_posting(conn: Connection, request: PostingRequest, now: datetime) -> int:
+    try:
+        with conn.begin_nested() if request.reverses_posting_id else nullcontext():
+            result = conn.execute(insert(t.posting).values(
+                reason=request.reason, doc_type=request.doc_type, doc_ref=request.doc_ref,
+                user_name=request.user, reverses_posting_id=request.reverses_posting_id, created_at=now,
+            ).returning(t.posting.c.id))
+            return int(result.scalar_one())
+    except IntegrityError:
+        raise Conflict(f"posting {request.reverses_posting_id} has already been reversed",
+                       field="posting_id", code="already_reversed") from None
+
+
+_CONDITION = ("(is_virtual OR (on_hand + :d >= allocated + :a AND allocated + :a >= 0 "
+              "AND on_hand + :d >= 0))")
+
+_CREATE = text("INSERT INTO balance (key, owner_id, sku_id, lot_id, serial, warehouse_id, location_id, "
+               "container_id, status, is_virtual, on_hand, allocated, updated_at) VALUES (:key, :owner_id, "
+               ":sku_id, :lot_id, :serial, :warehouse_id, :location_id, :container_id, :status, :is_virtual, "
+               "0, 0, :now) ON CONFLICT (key) DO NOTHING")
+
+_UPDATE_ONE = text(f"UPDATE balance SET on_hand = on_hand + :d, allocated = allocated + :a, updated_at = :now "
+                   f"WHERE key = :key AND {_CONDITION}")
+
+_LOCK_PG = text("SELECT id FROM balance WHERE key = ANY(:keys) ORDER BY key FOR UPDATE"
+                ).bindparams(bindparam("keys", expanding=False))
+
+_UPDATE_PG = text(
+    "UPDATE balance AS b SET on_hand = b.on_hand + v.d, allocated = b.allocated + v.a, updated_at = :now "
+    "FROM unnest(CAST(:keys AS text[]), CAST(:ds AS bigint[]), CAST(:as_ AS bigint[])) AS v(key, d, a) "
+    "WHERE b.key = v.key AND (b.is_virtual OR (b.on_hand + v.d >= b.allocated + v.a "
+    "AND b.allocated + v.a >= 0 AND b.on_hand + v.d >= 0)) RETURNING b.key")
+
+
+def _apply(conn: Connection, request: PostingRequest, deltas: Sequence[BalanceDelta], facts: MasterFacts,
+           now: datetime) -> None:
+    keyed = [(bucket_key(d.item, d.bucket), d) for d in deltas if d.on_hand or d.allocated]
+    creations = [_row(key, d, facts, now) for key, d in keyed
+                 if facts.locations[d.bucket.location_id].is_virtual or d.on_hand > 0]
+    try:
+        if creations:
+            conn.execute(_CREATE, creations)
+        updated = (_update_pg(conn, keyed, now) if conn.dialect.name == "postgresql"
+                   else _update_each(conn, keyed, now))
+    except IntegrityError as error:
+        raise _integrity_error(error, request) from None
+    missing = [key for key, _ in keyed if key not in updated]
+    if missing:
+        raise _shortage(request, keyed, missing[0])
+
+
+def _row(key: str, d: BalanceDelta, facts: MasterFacts, now: datetime) -> dict[str, object]:
+    location = facts.locations[d.bucket.location_id]
+    return {"key": key, "owner_id": d.item.owner_id, "sku_id": d.item.sku_id, "lot_id": d.item.lot_id,
+            "serial": d.item.serial, "warehouse_id": location.warehouse_id,
+            "location_id": d.bucket.location_id, "container_id": d.bucket.container_id,
+            "status": d.bucket.status.value, "is_virtual": location.is_virtual, "now": now}
+
+
+def _update_pg(conn: Connection, keyed: Sequence[tuple[str, BalanceDelta]], now: datetime) -> set[str]:
+    keys = [key for key, _ in keyed]
+    # Lock every touched row in key order first: concurrent postings then queue instead of deadlocking.
+    conn.execute(_LOCK_PG, {"keys": keys})
+    result = conn.execute(_UPDATE_PG, {
+        "keys": keys, "ds": [to_units(d.on_hand) for _, d in keyed],
+        "as_": [to_units(d.allocated) for _, d in keyed], "now": now})
+    return {row[0] for row in result}
+
+
+def _update_each(conn: Connection, keyed: Sequence[tuple[str, BalanceDelta]], now: datetime) -> set[str]:
+    updated: set[str] = set()
+    for key, d in keyed:
+        result = conn.execute(_UPDATE_ONE, {"key": key, "d": to_units(d.on_hand),
+                                            "a": to_units(d.allocated), "now": now})
+        if result.rowcount == 1:
+            updated.add(key)
+    return updated
+
+
+def _shortage(request: PostingRequest, keyed: Sequence[tuple[str, BalanceDelta]], key: str) -> InsufficientStock:
+    delta = next(d for k, d in keyed if k == key)
+    field = "quantity"
+    for index, m in enumerate(request.movements):
+        if m.item == delta.item and m.source == delta.bucket:
+            field = f"movements[{index}].quantity"
+            break
+    else:
+        for index, a in enumerate(request.allocations):
+            if a.item == delta.item and a.bucket == delta.bucket:
+                field = f"allocations[{index}].quantity"
+                break
+    what = "allocate" if delta.on_hand >= 0 and delta.allocated > 0 else "take"
+    if delta.allocated < 0 and delta.on_hand >= 0:
+        what = "release"
+    message = {
+        "take": f"not enough available stock in location {delta.bucket.location_id} for SKU {delta.item.sku_id}",
+        "allocate": f"cannot allocate more than is available in location {delta.bucket.location_id}",
+        "release": "cannot release more than is allocated",
+    }[what]
+    return InsufficientStock(message, field=field, details={"bucket": key})
+
+
+def _integrity_error(error: IntegrityError, request: PostingRequest) -> Exception:
+    text_ = str(error.orig)
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None) or text_
+    if "serial" in constraint:
+        return DuplicateSerial("this serial number is already in stock", field="serial")
+    return error

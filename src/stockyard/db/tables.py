@@ -1,0 +1,287 @@
+"""The schema. Master data, the append-only ledger (postings, movements, allocation entries) and its balance
+projection. Migrations in ``db/migrations`` create exactly this on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+
+from stockyard.db.types import Exact, UtcDateTime
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity for the ledger.
+LedgerId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _id() -> Column[int]:
+    return Column("id", Integer, primary_key=True)
+
+
+def _stamps() -> list[Column[object]]:
+    return [
+        Column("active", Boolean, nullable=False, server_default=text("true"), default=True),
+        Column("created_at", UtcDateTime, nullable=False, server_default=func.now()),
+        Column("updated_at", UtcDateTime, nullable=False, server_default=func.now()),
+    ]
+
+
+warehouse = Table(
+    "warehouse", metadata, _id(),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("address", JSON, nullable=True),
+    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    *_stamps(),
+)
+
+zone = Table(
+    "zone", metadata, _id(),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    *_stamps(),
+    UniqueConstraint("warehouse_id", "code"),
+)
+
+location = Table(
+    "location", metadata, _id(),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("zone_id", ForeignKey("zone.id"), nullable=True),
+    Column("code", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    # Set only on virtual locations (supplier, customer, adjustment, production, in_transit, scrap).
+    Column("virtual_kind", String(16), nullable=True),
+    Column("aisle", String(16)), Column("bay", String(16)), Column("level", String(16)),
+    Column("position", String(16)),
+    Column("x", Exact), Column("y", Exact),
+    Column("pick_sequence", Integer),
+    Column("max_volume", Exact), Column("max_weight", Exact),
+    Column("max_units", Exact), Column("max_pallets", Integer),
+    Column("mix_skus", Boolean, nullable=False, server_default=text("true"), default=True),
+    Column("mix_lots", Boolean, nullable=False, server_default=text("true"), default=True),
+    Column("status", String(16), nullable=False, server_default="active"),
+    *_stamps(),
+    UniqueConstraint("warehouse_id", "code"),
+    Index("ix_location_zone", "zone_id"),
+)
+
+owner = Table(
+    "owner", metadata, _id(),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("contact", JSON),
+    *_stamps(),
+)
+
+sku = Table(
+    "sku", metadata, _id(),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("specification", String(200)),
+    Column("base_uom", String(3), nullable=False),
+    Column("decimals", Integer, nullable=False, server_default="0"),
+    Column("length", Exact), Column("width", Exact), Column("height", Exact),
+    Column("volume", Exact), Column("weight", Exact),
+    Column("category", String(64)),
+    Column("abc_class", String(1)),
+    Column("lot_control", Boolean, nullable=False, server_default=text("false"), default=False),
+    Column("expiry_control", Boolean, nullable=False, server_default=text("false"), default=False),
+    Column("shelf_life_days", Integer),
+    Column("serial_control", Boolean, nullable=False, server_default=text("false"), default=False),
+    Column("storage_condition", String(32)),
+    *_stamps(),
+    UniqueConstraint("owner_id", "code"),
+)
+
+sku_pack = Table(
+    "sku_pack", metadata, _id(),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("uom", String(3), nullable=False),
+    Column("factor", Exact, nullable=False),
+    Column("decimals", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("sku_id", "level"),
+)
+
+sku_barcode = Table(
+    "sku_barcode", metadata, _id(),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("barcode", String(64), nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("pack_level", String(8), nullable=False, server_default="each"),
+    UniqueConstraint("owner_id", "barcode"),
+    Index("ix_sku_barcode_sku", "sku_id"),
+)
+
+lot = Table(
+    "lot", metadata, _id(),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("production_date", Date),
+    Column("expiry_date", Date),
+    Column("attributes", JSON),
+    *_stamps(),
+    UniqueConstraint("sku_id", "number"),
+)
+
+
+def _party(name: str) -> Table:
+    return Table(
+        name, metadata, _id(),
+        Column("owner_id", ForeignKey("owner.id"), nullable=False),
+        Column("code", String(32), nullable=False),
+        Column("name", String(200), nullable=False),
+        Column("contact_name", String(200)), Column("phone", String(64)), Column("email", String(200)),
+        Column("address", JSON),
+        *_stamps(),
+        UniqueConstraint("owner_id", "code"),
+    )
+
+
+supplier = _party("supplier")
+customer = _party("customer")
+
+carrier = Table(
+    "carrier", metadata, _id(),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("scac", String(8)),
+    Column("service_levels", JSON),
+    *_stamps(),
+)
+
+container = Table(
+    "container", metadata, _id(),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("lpn", String(32), nullable=False, unique=True),
+    Column("sscc", String(18), unique=True),
+    Column("kind", String(16), nullable=False),
+    *_stamps(),
+)
+
+# ---------------------------------------------------------------- the ledger
+
+posting = Table(
+    "posting", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("reason", String(32), nullable=False),
+    Column("doc_type", String(32)),
+    Column("doc_ref", String(128)),
+    Column("user_name", String(128), nullable=False),
+    Column("reverses_posting_id", ForeignKey("posting.id"), unique=True),
+    Column("created_at", UtcDateTime, nullable=False, server_default=func.now()),
+    Index("ix_posting_doc", "doc_type", "doc_ref"),
+)
+
+movement = Table(
+    "movement", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("posting_id", ForeignKey("posting.id"), nullable=False),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("serial", String(64)),
+    Column("quantity", Exact, nullable=False),
+    Column("from_location_id", ForeignKey("location.id"), nullable=False),
+    Column("from_container_id", ForeignKey("container.id")),
+    Column("from_status", String(16), nullable=False),
+    Column("to_location_id", ForeignKey("location.id"), nullable=False),
+    Column("to_container_id", ForeignKey("container.id")),
+    Column("to_status", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, server_default=func.now()),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    Index("ix_movement_posting", "posting_id"),
+    Index("ix_movement_sku_time", "sku_id", "created_at"),
+    Index("ix_movement_from", "from_location_id", "created_at"),
+    Index("ix_movement_to", "to_location_id", "created_at"),
+)
+
+allocation_entry = Table(
+    "allocation_entry", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("posting_id", ForeignKey("posting.id"), nullable=False),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("serial", String(64)),
+    Column("location_id", ForeignKey("location.id"), nullable=False),
+    Column("container_id", ForeignKey("container.id")),
+    Column("status", String(16), nullable=False),
+    # Positive reserves, negative releases.
+    Column("quantity", Exact, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, server_default=func.now()),
+    CheckConstraint("quantity <> 0", name="quantity_not_zero"),
+    Index("ix_allocation_entry_posting", "posting_id"),
+)
+
+balance = Table(
+    "balance", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    # owner|sku|lot|serial|location|container|status: one row per stock item and bucket.
+    Column("key", String(200), nullable=False, unique=True),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("serial", String(64)),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("location_id", ForeignKey("location.id"), nullable=False),
+    Column("container_id", ForeignKey("container.id")),
+    Column("status", String(16), nullable=False),
+    Column("is_virtual", Boolean, nullable=False),
+    Column("on_hand", Exact, nullable=False, server_default="0"),
+    Column("allocated", Exact, nullable=False, server_default="0"),
+    Column("updated_at", UtcDateTime, nullable=False, server_default=func.now()),
+    # Invariants 1, 4 and 5 held by the database itself, behind the service's own checks.
+    CheckConstraint("is_virtual OR (on_hand >= 0 AND allocated >= 0 AND allocated <= on_hand)",
+                    name="physical_not_negative"),
+    CheckConstraint("status = 'available' OR allocated = 0", name="allocated_only_available"),
+    # on_hand is stored in millionths: 1000000 is one unit.
+    CheckConstraint("serial IS NULL OR is_virtual OR on_hand <= 1000000", name="serial_at_most_one"),
+    Index("ix_balance_sku_location", "sku_id", "location_id"),
+    Index("ix_balance_location", "location_id"),
+    Index("ix_balance_owner_wh", "owner_id", "warehouse_id"),
+    Index("ix_balance_lot", "lot_id"),
+    Index("ix_balance_container", "container_id"),
+    # Invariant 4: a serial on hand in one physical place at most.
+    Index("uq_balance_serial_in_stock", "sku_id", "serial", unique=True,
+          sqlite_where=text("serial IS NOT NULL AND NOT is_virtual AND on_hand > 0"),
+          postgresql_where=text("serial IS NOT NULL AND NOT is_virtual AND on_hand > 0")),
+)
+
+idempotency_key = Table(
+    "idempotency_key", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("principal", String(128), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # in_progress | done
+    Column("response_status", Integer),
+    Column("response_body", Text),
+    Column("created_at", UtcDateTime, nullable=False, server_default=func.now()),
+)
