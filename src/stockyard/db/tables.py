@@ -53,7 +53,7 @@ warehouse = Table(
     Column("code", String(32), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("address", JSON, nullable=True),
-    Column("timezone", String(64), nullable=False, server_default="UTC"),
+    Column("timezone", String(64), nullable=False, server_default="UTC", default="UTC"),
     *_stamps(),
 )
 
@@ -72,7 +72,7 @@ location = Table(
     Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
     Column("zone_id", ForeignKey("zone.id"), nullable=True),
     Column("code", String(64), nullable=False),
-    Column("kind", String(16), nullable=False),
+    Column("kind", String(16), nullable=False, default="storage"),
     # Set only on virtual locations (supplier, customer, adjustment, production, in_transit, scrap).
     Column("virtual_kind", String(16), nullable=True),
     Column("aisle", String(16)), Column("bay", String(16)), Column("level", String(16)),
@@ -83,7 +83,7 @@ location = Table(
     Column("max_units", Exact), Column("max_pallets", Integer),
     Column("mix_skus", Boolean, nullable=False, server_default=text("true"), default=True),
     Column("mix_lots", Boolean, nullable=False, server_default=text("true"), default=True),
-    Column("status", String(16), nullable=False, server_default="active"),
+    Column("status", String(16), nullable=False, server_default="active", default="active"),
     *_stamps(),
     UniqueConstraint("warehouse_id", "code"),
     Index("ix_location_zone", "zone_id"),
@@ -103,8 +103,8 @@ sku = Table(
     Column("code", String(64), nullable=False),
     Column("name", String(200), nullable=False),
     Column("specification", String(200)),
-    Column("base_uom", String(3), nullable=False),
-    Column("decimals", Integer, nullable=False, server_default="0"),
+    Column("base_uom", String(3), nullable=False, default="C62"),
+    Column("decimals", Integer, nullable=False, server_default="0", default=0),
     Column("length", Exact), Column("width", Exact), Column("height", Exact),
     Column("volume", Exact), Column("weight", Exact),
     Column("category", String(64)),
@@ -124,7 +124,7 @@ sku_pack = Table(
     Column("level", String(8), nullable=False),
     Column("uom", String(3), nullable=False),
     Column("factor", Exact, nullable=False),
-    Column("decimals", Integer, nullable=False, server_default="0"),
+    Column("decimals", Integer, nullable=False, server_default="0", default=0),
     UniqueConstraint("sku_id", "level"),
 )
 
@@ -134,7 +134,7 @@ sku_barcode = Table(
     Column("sku_id", ForeignKey("sku.id"), nullable=False),
     Column("barcode", String(64), nullable=False),
     Column("kind", String(8), nullable=False),
-    Column("pack_level", String(8), nullable=False, server_default="each"),
+    Column("pack_level", String(8), nullable=False, server_default="each", default="each"),
     UniqueConstraint("owner_id", "barcode"),
     Index("ix_sku_barcode_sku", "sku_id"),
 )
@@ -182,7 +182,7 @@ container = Table(
     Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
     Column("lpn", String(32), nullable=False, unique=True),
     Column("sscc", String(18), unique=True),
-    Column("kind", String(16), nullable=False),
+    Column("kind", String(16), nullable=False, default="pallet"),
     *_stamps(),
 )
 
