@@ -60,8 +60,8 @@ def demo(database_url: DatabaseUrl = None,
          force: Annotated[bool, typer.Option(help="load even if the database already has data")] = False,
          ) -> None:
     """Load the demo: 2 warehouses, 3 owners, ~200 SKUs, ~2,000 locations in aisles, opening stock."""
-    from stockyard.demo import has_data, load_demo
     from stockyard.db.migrate import upgrade
+    from stockyard.demo import has_data, load_demo
 
     db = _db(database_url)
     upgrade(db.engine)

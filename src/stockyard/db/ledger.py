@@ -47,7 +47,7 @@ def load_facts(conn: Connection, sku_ids: Iterable[int], lot_ids: Iterable[int |
     if lots:
         rows = conn.execute(select(t.lot.c.id, t.lot.c.sku_id, t.lot.c.expiry_date, t.lot.c.active)
                             .where(t.lot.c.id.in_(lots)))
-        facts.lots = {r.id: LotFacts(*r) for r in rows}
+        facts.lots = {r.id: LotFacts(r.id, r.sku_id, r.expiry_date, r.active) for r in rows}
     locations = sorted(set(location_ids))
     if locations:
         facts.locations = load_locations(conn, locations)
@@ -55,7 +55,7 @@ def load_facts(conn: Connection, sku_ids: Iterable[int], lot_ids: Iterable[int |
     if containers:
         rows = conn.execute(select(t.container.c.id, t.container.c.warehouse_id, t.container.c.active)
                             .where(t.container.c.id.in_(containers)))
-        facts.containers = {r.id: ContainerFacts(*r) for r in rows}
+        facts.containers = {r.id: ContainerFacts(r.id, r.warehouse_id, r.active) for r in rows}
     return facts
 
 

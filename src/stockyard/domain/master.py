@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from itertools import pairwise
 
 from stockyard.domain.errors import InvalidInput
 from stockyard.domain.quantity import MAX_DECIMALS, check_quantity, decimals_of
@@ -132,7 +133,7 @@ def check_packs(packs: Sequence[Pack], base_decimals: int, field: str = "packs")
         if not 0 <= pack.decimals <= MAX_DECIMALS:
             raise InvalidInput(f"must be between 0 and {MAX_DECIMALS}", field=f"{where}.decimals")
     ordered = sorted(packs, key=lambda p: PACK_ORDER.index(p.level))
-    for smaller, larger in zip(ordered, ordered[1:], strict=False):
+    for smaller, larger in pairwise(ordered):
         if larger.factor <= smaller.factor:
             raise InvalidInput(f"a {larger.level.value} must hold more than a {smaller.level.value}",
                                field=f"{field}[{list(packs).index(larger)}].factor")

@@ -13,7 +13,7 @@ MAX_QUANTITY = Decimal("1000000000000")  # 10^12 base units: far beyond any buck
 
 def parse_decimal(value: object, field: str) -> Decimal:
     """A Decimal from a string, int or Decimal; floats are refused because they are not exact."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, bool | float):
         raise InvalidInput("must be given as a decimal string or an integer, not a float", field=field)
     try:
         number = Decimal(str(value)) if not isinstance(value, Decimal) else value

@@ -72,7 +72,7 @@ def create(db: Database, entity: Entity, data: Row) -> Row:
         _check_refs(conn, entity, values)
         if entity.prepare:
             entity.prepare(conn, values, None)
-        children = {k: values.pop(k) for k in ("packs", "barcodes") if k in values}
+        children: Row = {k: values.pop(k) for k in ("packs", "barcodes") if k in values}
         _check_unique(conn, entity, values, None)
         now = datetime.now(UTC)
         try:
@@ -100,7 +100,7 @@ def update_record(db: Database, entity: Entity, record_id: int, data: Row) -> Ro
         _check_refs(conn, entity, merged, only=values.keys())
         if entity.prepare:
             entity.prepare(conn, values, existing)
-        children = {k: values.pop(k) for k in ("packs", "barcodes") if k in values}
+        children: Row = {k: values.pop(k) for k in ("packs", "barcodes") if k in values}
         _check_unique(conn, entity, {**existing, **values}, record_id)
         try:
             if values:
@@ -228,7 +228,7 @@ def _prepare_location(conn: Connection, values: Row, existing: Row | None) -> No
 def _prepare_sku(conn: Connection, values: Row, existing: Row | None) -> None:
     if "base_uom" in values:
         check_unit(values["base_uom"], "base_uom")
-    decimals = values.get("decimals", existing["decimals"] if existing else 0)
+    decimals = int(values["decimals"] if "decimals" in values else (existing["decimals"] if existing else 0))
     if existing is not None and decimals < existing["decimals"] and _sku_has_stock(conn, existing["id"]):
         raise InvalidInput("cannot reduce the decimals of a SKU that has stock", field="decimals")
     serial = values.get("serial_control", existing["serial_control"] if existing else False)
