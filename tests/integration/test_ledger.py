@@ -12,8 +12,8 @@ from stockyard.db.engine import Database
 from stockyard.domain.errors import Conflict, DuplicateSerial, InsufficientStock, InvalidInput
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockStatus, VirtualKind
 from stockyard.services import ledger
-from stockyard.services.stock import BalanceFilter, list_balances
 from stockyard.services.principal import SYSTEM
+from stockyard.services.stock import BalanceFilter, list_balances
 from stockyard.services.verify import verify
 from tests.helpers import World
 
@@ -122,7 +122,7 @@ def test_database_constraints_hold_even_behind_the_service(world: World, db: Dat
     """The projection's CHECKs refuse a negative physical bucket even from raw SQL."""
     a = world.location("A")
     world.receive(a, 1)
-    with pytest.raises(Exception, match="(?i)check"), db.begin() as conn:
+    with pytest.raises(Exception, match=r"(?i)check"), db.begin() as conn:
         conn.execute(text("UPDATE balance SET on_hand = -1000000 WHERE location_id = :a"), {"a": a})
 
 
@@ -174,3 +174,19 @@ def test_verify_counts_in_status_buckets(world: World, db: Database) -> None:
     assert on_hand(db, a, StockStatus.QC)["on_hand"] == 3
     report = verify(db)
     assert report.ok and report.movements == 1 and report.balances == 2
+
+
+def test_a_container_stands_in_one_location(world: World, db: Database) -> None:
+    from stockyard.services import masterdata as md
+
+    a, b, c = world.location("A"), world.location("B"), world.location("C")
+    pallet = md.create(db, md.CONTAINER, {"warehouse_id": world.warehouse(), "lpn": "LPN001"})["id"]
+    world.receive(a, 4, container=pallet)
+    with pytest.raises(InvalidInput) as caught:
+        world.receive(b, 1, container=pallet)
+    assert caught.value.code == "container_elsewhere"
+    item = world.item()
+    # Moving the whole container keeps it in one place.
+    ledger.post(db, PostingRequest("MOVE", [Movement(item, Bucket(a, pallet), Bucket(c, pallet), Decimal(4))]))
+    assert on_hand(db, c)["on_hand"] == 4
+    assert verify(db).ok

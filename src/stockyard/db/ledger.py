@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from stockyard.db import tables as t
 from stockyard.db.types import to_units
-from stockyard.domain.errors import Conflict, DuplicateSerial, InsufficientStock
+from stockyard.domain.errors import Conflict, DuplicateSerial, InsufficientStock, InvalidInput
 from stockyard.domain.stock import (
     BalanceDelta,
     ContainerFacts,
@@ -119,6 +119,7 @@ def write_posting(conn: Connection, request: PostingRequest, facts: MasterFacts)
             "container_id": a.bucket.container_id, "status": a.bucket.status.value, "quantity": a.quantity,
             "created_at": now} for a in request.allocations])
     _apply(conn, request, balance_deltas(request), facts, now)
+    _check_containers_in_one_place(conn, request)
     return WrittenPosting(posting_id, len(request.movements), len(request.allocations), now)
 
 
@@ -171,6 +172,25 @@ def _apply(conn: Connection, request: PostingRequest, deltas: Sequence[BalanceDe
     missing = [key for key, _ in keyed if key not in updated]
     if missing:
         raise _shortage(request, keyed, missing[0])
+
+
+def _check_containers_in_one_place(conn: Connection, request: PostingRequest) -> None:
+    """A container (LPN) stands in one location: stock put into it elsewhere means the books lost track."""
+    targets = {m.target.container_id for m in request.movements if m.target.container_id is not None}
+    if not targets:
+        return
+    rows = conn.execute(select(t.balance.c.container_id, t.balance.c.location_id).distinct().where(
+        t.balance.c.container_id.in_(sorted(targets)), ~t.balance.c.is_virtual, t.balance.c.on_hand > 0))
+    places: dict[int, set[int]] = {}
+    for container_id, location_id in rows:
+        places.setdefault(container_id, set()).add(location_id)
+    for index, m in enumerate(request.movements):
+        where = places.get(m.target.container_id or 0, set())
+        if len(where) > 1:
+            others = sorted(where - {m.target.location_id})
+            raise InvalidInput(f"container {m.target.container_id} is in location {others[0]}; move the whole "
+                               "container or choose another", field=f"movements[{index}].to_container_id",
+                               code="container_elsewhere")
 
 
 def _row(key: str, d: BalanceDelta, facts: MasterFacts, now: datetime) -> dict[str, object]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from itertools import pairwise
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from stockyard.domain.errors import InvalidInput
-from stockyard.domain.quantity import MAX_DECIMALS, check_quantity, decimals_of
+from stockyard.domain.quantity import MAX_DECIMALS, MAX_QUANTITY, check_quantity, decimals_of
 
 
 class ZoneKind(StrEnum):
@@ -86,6 +87,22 @@ def check_unit(code: str, field: str) -> str:
     return code
 
 
+def check_timezone(name: str, field: str = "timezone") -> str:
+    """An IANA time zone name such as ``Asia/Shanghai`` (any name is accepted where the system has no tz data)."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        if available_timezones():
+            raise InvalidInput(f"{name!r} is not a known IANA time zone", field=field,
+                               code="unknown_timezone") from None
+    return name
+
+
+def _digits(value: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts '²' and other scripts' digits."""
+    return value.isascii() and value.isdigit()
+
+
 def gs1_check_digit(body: str) -> int:
     """The GS1 mod-10 check digit of the digits before it."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
@@ -94,7 +111,7 @@ def gs1_check_digit(body: str) -> int:
 
 def check_gtin(value: str, field: str = "barcode") -> str:
     """GTIN-8, -12, -13 or -14 with a correct check digit, kept as 14 digits."""
-    if not value.isdigit() or len(value) not in (8, 12, 13, 14):
+    if not _digits(value) or len(value) not in (8, 12, 13, 14):
         raise InvalidInput("a GTIN has 8, 12, 13 or 14 digits", field=field, code="invalid_gtin")
     if gs1_check_digit(value[:-1]) != int(value[-1]):
         raise InvalidInput("the GTIN check digit is wrong", field=field, code="invalid_gtin")
@@ -102,7 +119,7 @@ def check_gtin(value: str, field: str = "barcode") -> str:
 
 
 def check_sscc(value: str, field: str = "sscc") -> str:
-    if not value.isdigit() or len(value) != 18 or gs1_check_digit(value[:-1]) != int(value[-1]):
+    if not _digits(value) or len(value) != 18 or gs1_check_digit(value[:-1]) != int(value[-1]):
         raise InvalidInput("an SSCC has 18 digits with a correct check digit", field=field,
                            code="invalid_sscc")
     return value
@@ -149,7 +166,12 @@ def to_base(quantity: object, level: PackLevel, packs: Sequence[Pack], base_deci
     if pack is None:
         raise InvalidInput(f"this SKU has no {level.value} pack level", field=f"{field}_level")
     counted = check_quantity(quantity, decimals=pack.decimals, field=field)
-    base = counted * pack.factor
+    with localcontext() as exact:
+        # A product has at most as many digits as its factors together: enough precision never rounds it.
+        exact.prec = max(28, len(counted.as_tuple().digits) + len(pack.factor.as_tuple().digits))
+        base = counted * pack.factor
+    if base > MAX_QUANTITY:
+        raise InvalidInput(f"is more than {MAX_QUANTITY} base units", field=field, code="quantity_too_large")
     if decimals_of(base) > base_decimals:
         raise InvalidInput(f"is not a whole number of base units ({base_decimals} decimals)", field=field)
     return base

@@ -25,9 +25,14 @@ def parse_decimal(value: object, field: str) -> Decimal:
 
 
 def decimals_of(number: Decimal) -> int:
-    exponent = number.normalize().as_tuple().exponent
+    """Significant decimals, counted exactly: ``normalize()`` would first round to the context's 28 digits, so
+    1.00000000000000000000000000001 would count as 0 decimals and be stored as 1."""
+    _, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)
-    return max(0, -exponent)
+    if not any(digits):
+        return 0
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return max(0, -(exponent + trailing_zeros))
 
 
 def check_quantity(value: object, *, decimals: int, field: str = "quantity",

@@ -24,6 +24,7 @@ from stockyard.domain.master import (
     check_lot_dates,
     check_packs,
     check_sscc,
+    check_timezone,
     check_unit,
 )
 from stockyard.domain.stock import VIRTUAL_LOCATION_CODES
@@ -96,6 +97,7 @@ def update_record(db: Database, entity: Entity, record_id: int, data: Row) -> Ro
         for name in entity.immutable:
             if name in values and values[name] != existing[name]:
                 raise InvalidInput("cannot be changed once created", field=name, code="immutable")
+        _check_not_null(entity, values)
         merged = {**existing, **values}
         _check_refs(conn, entity, merged, only=values.keys())
         if entity.prepare:
@@ -117,13 +119,9 @@ def update_record(db: Database, entity: Entity, record_id: int, data: Row) -> Ro
 
 
 def deactivate(db: Database, entity: Entity, record_id: int) -> Row:
-    """Deactivate instead of deleting: history that points at the record stays whole."""
-    def work(conn: Connection) -> Row:
-        _get(conn, entity, record_id)
-        conn.execute(update(entity.table).where(entity.table.c.id == record_id)
-                     .values(active=False, updated_at=datetime.now(UTC)))
-        return _get(conn, entity, record_id)
-    return db.write(work)
+    """Deactivate instead of deleting: history that points at the record stays whole. It is a change like any
+    other, so the entity's rules apply (a virtual location, managed by Stockyard, cannot be deactivated)."""
+    return update_record(db, entity, record_id, {"active": False})
 
 
 def get(db: Database, entity: Entity, record_id: int) -> Row:
@@ -142,8 +140,10 @@ def list_records(db: Database, entity: Entity, filters: Mapping[str, Any], *, q:
             raise InvalidInput(f"cannot filter {entity.name} by {name}", field=name)
         query = query.where(table.c[name] == value)
     if q:
-        pattern = f"%{q.lower()}%"
-        query = query.where(or_(*(func.lower(table.c[c]).like(pattern) for c in entity.search)))
+        # The text is matched literally: '_' and '%' are common in codes and are not wildcards here.
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(or_(*(func.lower(table.c[c]).like(f"%{escaped}%", escape="\\")
+                                  for c in entity.search)))
     if cursor is not None:
         query = query.where(table.c.id > cursor)
 
@@ -184,6 +184,19 @@ def _check_refs(conn: Connection, entity: Entity, values: Row, only: Any = None)
             raise InvalidInput(f"{ref.label} {value} belongs to another warehouse", field=column)
 
 
+def _check_not_null(entity: Entity, values: Row) -> None:
+    """An explicit null clears an optional field; a required one (or the list of packs or barcodes) cannot be
+    cleared, and is the client's mistake, not a conflict with the stored data."""
+    for name, value in values.items():
+        if value is not None:
+            continue
+        if name in ("packs", "barcodes"):
+            raise InvalidInput("cannot be null; send [] to remove them all", field=name, code="null_not_allowed")
+        column = entity.table.c.get(name)
+        if column is not None and not column.nullable:
+            raise InvalidInput("cannot be null", field=name, code="null_not_allowed")
+
+
 def _check_unique(conn: Connection, entity: Entity, values: Row, record_id: int | None) -> None:
     table = entity.table
     for columns in entity.unique:
@@ -214,6 +227,11 @@ def _warehouse_created(conn: Connection, row: Row, existing: Row | None) -> None
         {"warehouse_id": row["id"], "code": code, "kind": LocationKind.VIRTUAL.value,
          "virtual_kind": kind.value, "created_at": now, "updated_at": now}
         for kind, code in VIRTUAL_LOCATION_CODES.items()])
+
+
+def _prepare_warehouse(conn: Connection, values: Row, existing: Row | None) -> None:
+    if "timezone" in values:
+        check_timezone(values["timezone"])
 
 
 def _prepare_location(conn: Connection, values: Row, existing: Row | None) -> None:
@@ -323,7 +341,7 @@ _warehouse_ref = Ref(t.warehouse, "warehouse")
 _owner_ref = Ref(t.owner, "owner")
 
 WAREHOUSE = Entity("warehouse", t.warehouse, [("code",)], filters=["active", "code"],
-                   after_write=_warehouse_created)
+                   prepare=_prepare_warehouse, after_write=_warehouse_created)
 ZONE = Entity("zone", t.zone, [("warehouse_id", "code")], {"warehouse_id": _warehouse_ref},
               filters=["warehouse_id", "kind", "active", "code"], immutable=["warehouse_id"])
 LOCATION = Entity(
