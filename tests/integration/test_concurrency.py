@@ -119,3 +119,39 @@ def test_allocators_never_oversell_on_sqlite(db: Database) -> None:
     if db.dialect != "sqlite":
         return
     _no_oversell(db, 16)
+
+
+def _racing_new_lots(db: Database, clients: int) -> None:
+    from sqlalchemy import func, select
+
+    from stockyard.db import tables as t
+    from stockyard.services.stock import StockLine, post_opening_stock
+
+    world = World(db)
+    shelf = world.location("A")
+    sku = world.sku("LOTTED", lot_control=True)
+    owner = world.owner()
+    start = threading.Barrier(clients)
+
+    def client(seed: int) -> None:
+        numbers = [f"L{i}" for i in range(10)]
+        random.Random(seed).shuffle(numbers)
+        lines = [StockLine(owner, sku, shelf, Decimal(1), lot_number=n) for n in numbers[: 3 + seed % 7]]
+        start.wait()
+        post_opening_stock(db, lines, principal=SYSTEM)
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))  # any exception in a client fails the test here
+    lots = db.read(lambda c: c.execute(select(func.count()).select_from(t.lot)).scalar_one())
+    assert lots == 10
+    assert verify(db).ok
+
+
+def test_concurrent_requests_creating_the_same_new_lots_on_postgresql(pg_db: Database) -> None:
+    _racing_new_lots(pg_db, 12)
+
+
+def test_concurrent_requests_creating_the_same_new_lots_on_sqlite(db: Database) -> None:
+    if db.dialect != "sqlite":
+        return
+    _racing_new_lots(db, 6)

@@ -86,6 +86,12 @@ def test_lot_controlled_needs_a_lot_of_its_own_sku() -> None:
     check_posting(receipt(lot=7), f)
 
 
+def test_an_inactive_lot_takes_no_stock() -> None:
+    f = facts(lot=True)
+    f.lots[9] = LotFacts(9, 10, None, False)
+    assert refused(receipt(lot=9), f).code == "inactive_lot"
+
+
 def test_expiry_controlled_needs_a_lot_with_an_expiry_date() -> None:
     assert refused(receipt(lot=8), facts(expiry=True)).field == "movements[0].expiry_date"
     check_posting(receipt(lot=7), facts(expiry=True))

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
@@ -66,6 +67,15 @@ def is_retryable(error: BaseException) -> bool:
         return True
     # SQLite reports a lock it waited too long for as "database is locked".
     return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+def insert_missing(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: Sequence[str]) -> None:
+    """Insert the rows whose ``key`` columns are not taken yet, leaving existing (or concurrently inserted)
+    rows alone: ``INSERT ... ON CONFLICT (key) DO NOTHING`` on both databases."""
+    if not rows:
+        return
+    module = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(module.insert(table).on_conflict_do_nothing(index_elements=list(key)), list(rows))
 
 
 def is_unique_violation(error: DBAPIError) -> bool:

@@ -87,7 +87,7 @@ def virtual_locations(conn: Connection, warehouse_ids: Iterable[int], kind: Virt
     """The ``kind`` virtual location of each warehouse, by warehouse id."""
     rows = conn.execute(select(t.location.c.warehouse_id, t.location.c.id).where(
         t.location.c.warehouse_id.in_(sorted(set(warehouse_ids))), t.location.c.virtual_kind == kind.value))
-    return dict(rows.tuples().all())
+    return {r.warehouse_id: r.id for r in rows}
 
 
 @dataclass(frozen=True)

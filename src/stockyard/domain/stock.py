@@ -198,6 +198,8 @@ def _check_lot(item: StockItem, sku: SkuFacts, facts: MasterFacts) -> None:
     if lot is None or lot.sku_id != item.sku_id:
         raise InvalidInput(f"lot {item.lot_id} is not a lot of SKU {item.sku_id}", field="lot",
                            code="lot_of_other_sku")
+    if not lot.active:
+        raise InvalidInput(f"lot {item.lot_id} is inactive", field="lot", code="inactive_lot")
     if sku.expiry_control and lot.expiry_date is None:
         raise InvalidInput("an expiry date is required for this expiry-controlled SKU", field="expiry_date",
                            code="expiry_required")

@@ -8,12 +8,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Select, or_, select
 
 from stockyard.db import ledger as repo
 from stockyard.db import tables as t
-from stockyard.db.engine import Database
+from stockyard.db.engine import Database, insert_missing
 from stockyard.db.ledger import WrittenPosting
 from stockyard.domain.adjustment import OPENING_REASON, Direction, adjustment_reason
 from stockyard.domain.errors import DomainError, InvalidInput, NotFound
@@ -115,8 +114,8 @@ def _resolve_lots(conn: Connection, lines: Sequence[StockLine]) -> list[int | No
     found = _lots_by_number(conn, wanted)
     missing = [key for key in wanted if key not in found]
     if missing:
-        owners = dict(conn.execute(select(t.sku.c.id, t.sku.c.owner_id)
-                                   .where(t.sku.c.id.in_({sku for sku, _ in missing}))).tuples().all())
+        owners = {r.id: r.owner_id for r in conn.execute(
+            select(t.sku.c.id, t.sku.c.owner_id).where(t.sku.c.id.in_({sku for sku, _ in missing})))}
         now = datetime.now(UTC)
         rows = []
         for sku_id, number in missing:
@@ -126,11 +125,8 @@ def _resolve_lots(conn: Connection, lines: Sequence[StockLine]) -> list[int | No
             rows.append({"owner_id": owners[sku_id], "sku_id": sku_id, "number": number,
                          "production_date": line.production_date, "expiry_date": line.expiry_date,
                          "created_at": now, "updated_at": now})
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(t.lot), rows)
-        except IntegrityError:
-            pass  # a concurrent request created some of them; read them all back below
+        # Another request may create some of the same lots at the same moment: theirs stand, ours fill the gaps.
+        insert_missing(conn, t.lot, rows, ("sku_id", "number"))
         found = _lots_by_number(conn, wanted)
     result: list[int | None] = []
     for index, line in enumerate(lines):
