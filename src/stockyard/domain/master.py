@@ -157,6 +157,16 @@ def check_packs(packs: Sequence[Pack], base_decimals: int, field: str = "packs")
     return ordered
 
 
+def check_barcode_levels(levels: Sequence[PackLevel], packs: Sequence[Pack], field: str = "barcodes") -> None:
+    """A barcode stands for one level of its SKU: the base unit (each) or one of the SKU's own packs, so that a
+    scan can always be converted to base units."""
+    have = {PackLevel.EACH} | {pack.level for pack in packs}
+    for index, level in enumerate(levels):
+        if level not in have:
+            raise InvalidInput(f"this SKU has no {level.value} pack level", field=f"{field}[{index}].pack_level",
+                               code="unknown_pack_level")
+
+
 def to_base(quantity: object, level: PackLevel, packs: Sequence[Pack], base_decimals: int,
             field: str = "quantity") -> Decimal:
     """A quantity counted in a pack level, converted to the SKU's base unit; only within the SKU's own packs."""

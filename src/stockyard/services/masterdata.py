@@ -20,6 +20,7 @@ from stockyard.domain.master import (
     LocationKind,
     Pack,
     PackLevel,
+    check_barcode_levels,
     check_gtin,
     check_lot_dates,
     check_packs,
@@ -259,8 +260,28 @@ def _prepare_sku(conn: Connection, values: Row, existing: Row | None) -> None:
     if "packs" in values:
         values["packs"] = check_packs([Pack(PackLevel(p["level"]), p["uom"], Decimal(p["factor"]),
                                             p.get("decimals", 0)) for p in values["packs"]], decimals)
+    elif existing is not None and decimals != existing["decimals"]:
+        try:
+            check_packs(_packs_of(existing), decimals)
+        except InvalidInput:
+            raise InvalidInput(f"the SKU's packs hold fractions of a base unit that {decimals} decimals cannot "
+                               "count; change the packs too", field="decimals") from None
     if "barcodes" in values:
         values["barcodes"] = _check_barcodes(values["barcodes"])
+    if "packs" in values or "barcodes" in values:
+        packs = values["packs"] if "packs" in values else (_packs_of(existing) if existing else [])
+        barcodes = values["barcodes"] if "barcodes" in values else (existing or {}).get("barcodes", [])
+        try:
+            check_barcode_levels([PackLevel(b["pack_level"]) for b in barcodes], packs)
+        except InvalidInput as error:
+            if "barcodes" in values:
+                raise
+            raise InvalidInput(f"the SKU has barcodes for a pack level these packs leave out ({error.message})",
+                               field="packs", code=error.code) from None
+
+
+def _packs_of(sku: Row) -> list[Pack]:
+    return [Pack(PackLevel(p["level"]), p["uom"], Decimal(p["factor"]), int(p["decimals"])) for p in sku["packs"]]
 
 
 def _check_barcodes(barcodes: Sequence[Row]) -> list[Row]:
