@@ -64,11 +64,12 @@ _databases: dict[str, Database] = {}
 def _empty(db: Database) -> None:
     names = [t.name for t in reversed(tables.metadata.sorted_tables)]
     with db.engine.begin() as conn:
+        # DELETE is several times quicker than TRUNCATE on tables this small.
+        for name in names:
+            conn.execute(text(f"DELETE FROM {name}"))
         if db.dialect == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in names:
-                conn.execute(text(f"DELETE FROM {name}"))
+            for (sequence,) in conn.execute(text("SELECT sequence_name FROM information_schema.sequences")):
+                conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -146,16 +146,16 @@ def test_good_lines_are_posted(w: World) -> None:
 
 def _opening_cases(w: World) -> list[tuple[str, Json, int, str, str | None]]:
     return [
-        ("unknown SKU", w.line(sku_id=987654), 404, "unknown_sku", "lines[0].sku_id"),
+        ("unknown SKU", w.line(sku_id=987654), 422, "unknown_sku", "lines[0].sku_id"),
         ("inactive SKU", w.line(sku_id=w.gone), 422, "inactive_sku", "lines[0].sku_id"),
         ("inactive owner", w.line(owner_id=w.dormant, sku_id=w.dormant_sku), 422, "inactive_owner",
          "lines[0].owner_id"),
         ("SKU of another owner", w.line(sku_id=w.theirs), 422, "sku_of_other_owner", "lines[0].sku_id"),
-        ("unknown location", w.line(location_id=987654), 404, "unknown_location", "lines[0].location_id"),
+        ("unknown location", w.line(location_id=987654), 422, "unknown_location", "lines[0].location_id"),
         ("inactive location", w.line(location_id=w.inactive), 422, "inactive_location", "lines[0].location_id"),
         ("blocked location", w.line(location_id=w.blocked), 422, "location_blocked", "lines[0].location_id"),
         ("virtual location", w.line(location_id=w.adjustment), 422, "invalid", "lines[0].location_id"),
-        ("unknown container", w.line(container_id=987654), 404, "unknown_container", "lines[0].container_id"),
+        ("unknown container", w.line(container_id=987654), 422, "unknown_container", "lines[0].container_id"),
         ("zero", w.line(quantity="0"), 422, "quantity_not_positive", "lines[0].quantity"),
         ("zero as a number", w.line(quantity=0), 422, "quantity_not_positive", "lines[0].quantity"),
         ("negative", w.line(quantity="-1"), 422, "quantity_not_positive", "lines[0].quantity"),
@@ -236,9 +236,9 @@ def test_adjustments_refuse_bad_lines_and_write_nothing(w: World) -> None:
          "location_blocked", "lines[0].location_id"),
         ("from an inactive location", {"reason_code": "COUNT_LOSS", "lines": [w.line(location_id=w.inactive)]},
          422, "inactive_location", "lines[0].location_id"),
-        ("unknown location", {"reason_code": "FOUND", "lines": [w.line(location_id=987654)]}, 404,
+        ("unknown location", {"reason_code": "FOUND", "lines": [w.line(location_id=987654)]}, 422,
          "unknown_location", "lines[0].location_id"),
-        ("unknown SKU", {"reason_code": "FOUND", "lines": [w.line(sku_id=987654)]}, 404, "unknown_sku",
+        ("unknown SKU", {"reason_code": "FOUND", "lines": [w.line(sku_id=987654)]}, 422, "unknown_sku",
          "lines[0].sku_id"),
         ("inactive SKU", {"reason_code": "FOUND", "lines": [w.line(sku_id=w.gone)]}, 422, "inactive_sku",
          "lines[0].sku_id"),
@@ -287,8 +287,8 @@ def test_one_bad_line_writes_none_of_the_lines(w: World) -> None:
         w.line(sku_id=w.serial, serial="SN-NEW"),
     ]
     bad_lines: list[tuple[str, Json, int]] = [
-        ("unknown location", w.line(location_id=987654), 404),
-        ("unknown SKU with a lot", w.line(sku_id=987654, lot_number="X1"), 404),
+        ("unknown location", w.line(location_id=987654), 422),
+        ("unknown SKU with a lot", w.line(sku_id=987654, lot_number="X1"), 422),
         ("too many decimals", w.line(quantity="0.5"), 422),
         ("lot-controlled without lot", w.line(sku_id=w.lotted), 422),
         ("expiry-controlled without expiry", w.line(sku_id=w.dated, lot_number="E9"), 422),
@@ -331,11 +331,11 @@ def test_allocations_refuse_bad_input_and_write_nothing(w: World) -> None:
         return {"owner_id": w.acme, "sku_id": w.pc, "location_id": w.a1, "quantity": "1", **fields}
 
     cases: list[tuple[str, Json, int, str, str]] = [
-        ("unknown SKU", alloc(sku_id=987654), 404, "unknown_sku", "sku_id"),
+        ("unknown SKU", alloc(sku_id=987654), 422, "unknown_sku", "sku_id"),
         ("inactive SKU", alloc(sku_id=w.gone), 422, "inactive_sku", "sku_id"),
         ("inactive owner", alloc(owner_id=w.dormant, sku_id=w.dormant_sku), 422, "inactive_owner", "owner_id"),
         ("another owner's SKU", alloc(sku_id=w.theirs), 422, "sku_of_other_owner", "sku_id"),
-        ("unknown location", alloc(location_id=987654), 404, "unknown_location", "location_id"),
+        ("unknown location", alloc(location_id=987654), 422, "unknown_location", "location_id"),
         ("inactive location", alloc(location_id=w.inactive), 422, "inactive_location", "location_id"),
         ("blocked location", alloc(location_id=w.blocked), 422, "location_blocked", "location_id"),
         ("virtual location", alloc(location_id=w.adjustment), 422, "invalid", "location_id"),
@@ -346,8 +346,8 @@ def test_allocations_refuse_bad_input_and_write_nothing(w: World) -> None:
         # 10 on hand, 2 already allocated.
         ("more than available", alloc(quantity="9"), 409, "insufficient_stock", "quantity"),
         ("QC stock", alloc(location_id=w.a2), 409, "insufficient_stock", "quantity"),
-        ("nothing of this lot", alloc(sku_id=w.lotted), 422, "lot_required", "lot"),
-        ("lot of another SKU", alloc(lot_id=w.lot_l1), 422, "lot_of_other_sku", "lot"),
+        ("nothing of this lot", alloc(sku_id=w.lotted), 422, "lot_required", "lot_id"),
+        ("lot of another SKU", alloc(lot_id=w.lot_l1), 422, "lot_of_other_sku", "lot_id"),
         ("serial on a SKU without serials", alloc(serial="SN-1"), 422, "serial_not_allowed", "serial"),
         ("serial not in stock", alloc(sku_id=w.serial, serial="SN-404"), 409, "insufficient_stock", "quantity"),
         ("unknown field", alloc(priority="high"), 422, "invalid", "priority"),
@@ -402,47 +402,34 @@ def test_a_refused_posting_replays_its_refusal(w: World) -> None:
     assert len(after_found["movements"]) == len(before["movements"]) + 1
 
 
-# ---------------------------------------------------------------- known bugs outside master data
+# ---------------------------------------------------------------- fields named as the request names them
 
 
-@pytest.mark.xfail(strict=True, reason="POST /stock/allocations with a negative quantity releases stock: "
-                                       "domain.stock.check_allocation treats the sign as release/reserve and "
-                                       "services.ledger.allocate passes it on unchecked")
 def test_a_negative_allocation_is_refused(w: World) -> None:
     refused(w, "allocations", {"owner_id": w.acme, "sku_id": w.pc, "location_id": w.a1, "quantity": "-2"}, 422,
             "quantity_not_positive", "quantity", "negative allocation")
 
 
-@pytest.mark.xfail(strict=True, reason="allocation errors name 'allocations[0].<field>', a path that does not "
-                                       "exist in the flat POST /stock/allocations body")
 def test_allocation_errors_name_the_request_fields(w: World) -> None:
     refused(w, "allocations", {"owner_id": w.acme, "sku_id": w.pc, "location_id": w.a1, "quantity": "9"}, 409,
             "insufficient_stock", "quantity", "more than available")
 
 
-@pytest.mark.xfail(strict=True, reason="a serial already in stock is reported on field 'serial' "
-                                       "(db.ledger._integrity_error), not on the line: 'lines[0].serial'")
 def test_a_serial_already_in_stock_names_its_line(w: World) -> None:
     refused(w, "opening", {"lines": [w.line(), w.line(sku_id=w.serial, serial="SN-1")]}, 409, "duplicate_serial",
             "lines[1].serial", "serial in stock")
 
 
-@pytest.mark.xfail(strict=True, reason="a missing lot is reported on 'lines[0].lot', which is no field of a "
-                                       "stock line; the line's field is 'lot_number'")
 def test_a_missing_lot_names_lot_number(w: World) -> None:
     refused(w, "opening", {"lines": [w.line(sku_id=w.lotted)]}, 422, "lot_required", "lines[0].lot_number",
             "no lot")
 
 
-@pytest.mark.xfail(strict=True, reason="an expiry-controlled line without expiry date is refused as "
-                                       "'lot_required' on 'lines[0].lot'; what is missing is lines[0].expiry_date")
 def test_a_missing_expiry_names_expiry_date(w: World) -> None:
     refused(w, "opening", {"lines": [w.line(sku_id=w.dated)]}, 422, "expiry_required", "lines[0].expiry_date",
             "no expiry")
 
 
-@pytest.mark.xfail(strict=True, reason="an unknown owner is reported as 'SKU belongs to another owner' on "
-                                       "lines[0].sku_id instead of naming lines[0].owner_id")
 def test_an_unknown_owner_is_named(w: World) -> None:
     inner = refused(w, "opening", {"lines": [w.line(owner_id=987654)]}, 422, "unknown_owner", None,
                     "unknown owner")

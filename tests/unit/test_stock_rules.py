@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from stockyard.domain.errors import InvalidInput, NotFound
+from stockyard.domain.errors import InvalidInput
 from stockyard.domain.stock import (
     AllocationChange,
     Bucket,
@@ -16,6 +16,7 @@ from stockyard.domain.stock import (
     LotFacts,
     MasterFacts,
     Movement,
+    OwnerFacts,
     PostingRequest,
     SkuFacts,
     StockItem,
@@ -32,9 +33,11 @@ SUPPLIER, SHELF, OTHER_SHELF, BLOCKED, TRANSIT, FAR_SHELF = 1, 2, 3, 4, 5, 6
 
 def facts(**sku: bool | int) -> MasterFacts:
     f = MasterFacts()
-    f.skus[10] = SkuFacts(10, 100, True, True, int(sku.get("decimals", 0)), bool(sku.get("lot", False)),
+    f.owners[100] = OwnerFacts(100, True)
+    f.owners[200] = OwnerFacts(200, True)
+    f.skus[10] = SkuFacts(10, 100, True, int(sku.get("decimals", 0)), bool(sku.get("lot", False)),
                           bool(sku.get("expiry", False)), bool(sku.get("serial", False)))
-    f.skus[11] = SkuFacts(11, 200, True, True, 0, False, False, False)
+    f.skus[11] = SkuFacts(11, 200, True, 0, False, False, False)
     f.lots[7] = LotFacts(7, 10, date(2027, 1, 1), True)
     f.lots[8] = LotFacts(8, 10, None, True)
     f.locations[SUPPLIER] = LocationFacts(SUPPLIER, 1, True, LocationStatus.ACTIVE, VirtualKind.SUPPLIER)
@@ -52,10 +55,9 @@ def receipt(qty: str | int = 1, *, lot: int | None = None, serial: str | None = 
     return PostingRequest("RECEIPT", [Movement(item, Bucket(source), Bucket(to), Decimal(qty))])
 
 
-def refused(request: PostingRequest, f: MasterFacts) -> InvalidInput | NotFound:
-    with pytest.raises((InvalidInput, NotFound)) as caught:
+def refused(request: PostingRequest, f: MasterFacts) -> InvalidInput:
+    with pytest.raises(InvalidInput) as caught:
         check_posting(request, f)
-    assert isinstance(caught.value, InvalidInput | NotFound)
     return caught.value
 
 
@@ -79,7 +81,7 @@ def test_a_kilogram_sku_takes_its_three_decimals_but_not_four() -> None:
 
 
 def test_lot_controlled_needs_a_lot_of_its_own_sku() -> None:
-    assert refused(receipt(), facts(lot=True)).field == "movements[0].lot"
+    assert refused(receipt(), facts(lot=True)).field == "movements[0].lot_id"
     f = facts(lot=True)
     f.lots[9] = LotFacts(9, 11, None, True)
     assert refused(receipt(lot=9), f).code == "lot_of_other_sku"
@@ -94,6 +96,7 @@ def test_an_inactive_lot_takes_no_stock() -> None:
 
 def test_expiry_controlled_needs_a_lot_with_an_expiry_date() -> None:
     assert refused(receipt(lot=8), facts(expiry=True)).field == "movements[0].expiry_date"
+    assert refused(receipt(), facts(expiry=True)).code == "expiry_required"
     check_posting(receipt(lot=7), facts(expiry=True))
 
 
@@ -107,8 +110,9 @@ def test_serials_are_one_each_once_per_posting_and_only_for_serial_skus() -> Non
     assert refused(receipt(serial="S1"), facts()).code == "serial_not_allowed"
 
 
-def test_sku_of_another_owner_is_refused() -> None:
+def test_sku_of_another_owner_and_unknown_owners_are_refused() -> None:
     assert refused(receipt(sku=11, owner=100), facts()).code == "sku_of_other_owner"
+    assert refused(receipt(owner=999), facts()).field == "movements[0].owner_id"
 
 
 def test_blocked_unknown_and_virtual_to_virtual_locations_are_refused() -> None:

@@ -413,6 +413,7 @@ class AllocationIn(Body):
     container_id: Id | None = None
     lot_id: Id | None = None
     serial: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    status: StockStatus = StockStatus.AVAILABLE
     doc_type: Annotated[str, StringConstraints(max_length=32)] | None = None
     doc_ref: Annotated[str, StringConstraints(max_length=128)] | None = None
 

@@ -86,7 +86,7 @@ def reverse(posting_id: int, db: DbDep, principal: PrincipalDep) -> Any:
 
 def _item_bucket(body: s.AllocationIn) -> tuple[StockItem, Bucket]:
     return (StockItem(body.owner_id, body.sku_id, body.lot_id, body.serial),
-            Bucket(body.location_id, body.container_id, StockStatus.AVAILABLE))
+            Bucket(body.location_id, body.container_id, body.status))
 
 
 @router.post("/allocations", status_code=status.HTTP_201_CREATED, response_model=s.PostingOut,

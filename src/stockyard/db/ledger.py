@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, bindparam, insert, select, text
+from sqlalchemy import Connection, bindparam, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from stockyard.db import tables as t
@@ -24,6 +24,7 @@ from stockyard.domain.stock import (
     LocationStatus,
     LotFacts,
     MasterFacts,
+    OwnerFacts,
     PostingRequest,
     SkuFacts,
     VirtualKind,
@@ -32,17 +33,21 @@ from stockyard.domain.stock import (
 )
 
 
-def load_facts(conn: Connection, sku_ids: Iterable[int], lot_ids: Iterable[int | None],
+def load_facts(conn: Connection, owner_ids: Iterable[int], sku_ids: Iterable[int], lot_ids: Iterable[int | None],
                location_ids: Iterable[int], container_ids: Iterable[int | None]) -> MasterFacts:
     """Everything the posting rules need about referenced records: one query per kind, never one per row."""
     facts = MasterFacts()
+    owners = sorted(set(owner_ids))
+    if owners:
+        rows = conn.execute(select(t.owner.c.id, t.owner.c.active).where(t.owner.c.id.in_(owners)))
+        facts.owners = {r.id: OwnerFacts(r.id, r.active) for r in rows}
     skus = sorted(set(sku_ids))
     if skus:
         rows = conn.execute(
-            select(t.sku.c.id, t.sku.c.owner_id, t.sku.c.active, t.owner.c.active.label("owner_active"),
-                   t.sku.c.decimals, t.sku.c.lot_control, t.sku.c.expiry_control, t.sku.c.serial_control)
-            .join(t.owner, t.owner.c.id == t.sku.c.owner_id).where(t.sku.c.id.in_(skus)))
-        facts.skus = {r.id: SkuFacts(*r) for r in rows}
+            select(t.sku.c.id, t.sku.c.owner_id, t.sku.c.active, t.sku.c.decimals, t.sku.c.lot_control,
+                   t.sku.c.expiry_control, t.sku.c.serial_control).where(t.sku.c.id.in_(skus)))
+        facts.skus = {r.id: SkuFacts(r.id, r.owner_id, r.active, r.decimals, r.lot_control, r.expiry_control,
+                                     r.serial_control) for r in rows}
     lots = sorted({i for i in lot_ids if i is not None})
     if lots:
         rows = conn.execute(select(t.lot.c.id, t.lot.c.sku_id, t.lot.c.expiry_date, t.lot.c.active)
@@ -71,7 +76,7 @@ def facts_for(conn: Connection, request: PostingRequest) -> MasterFacts:
     items = [m.item for m in request.movements] + [a.item for a in request.allocations]
     buckets = ([m.source for m in request.movements] + [m.target for m in request.movements]
                + [a.bucket for a in request.allocations])
-    return load_facts(conn, (i.sku_id for i in items), (i.lot_id for i in items),
+    return load_facts(conn, (i.owner_id for i in items), (i.sku_id for i in items), (i.lot_id for i in items),
                       (b.location_id for b in buckets), (b.container_id for b in buckets))
 
 
@@ -102,6 +107,7 @@ def write_posting(conn: Connection, request: PostingRequest, facts: MasterFacts)
     """Append the posting, its movements and allocation entries, and move the balances, all or nothing.
 
     The caller has checked the request against ``facts`` (``domain.stock.check_posting``)."""
+    _check_serials_entering(conn, request, facts)
     now = datetime.now(UTC)
     posting_id = _insert_posting(conn, request, now)
     if request.movements:
@@ -172,6 +178,24 @@ def _apply(conn: Connection, request: PostingRequest, deltas: Sequence[BalanceDe
     missing = [key for key, _ in keyed if key not in updated]
     if missing:
         raise _shortage(request, keyed, missing[0])
+
+
+def _check_serials_entering(conn: Connection, request: PostingRequest, facts: MasterFacts) -> None:
+    """A serial coming into the warehouse (from a virtual location) must not be on a shelf already.
+
+    The partial unique index on ``balance`` stops it too, even between concurrent postings; this query only
+    lets the error name the movement."""
+    entering = {(m.item.sku_id, m.item.serial): index for index, m in enumerate(request.movements)
+                if m.item.serial is not None and facts.locations[m.source.location_id].is_virtual
+                and not facts.locations[m.target.location_id].is_virtual}
+    if not entering:
+        return
+    b = t.balance
+    found = conn.execute(select(b.c.sku_id, b.c.serial, b.c.location_id).where(
+        tuple_(b.c.sku_id, b.c.serial).in_(sorted(entering)), ~b.c.is_virtual, b.c.on_hand > 0)).first()
+    if found is not None:
+        raise DuplicateSerial(f"serial {found.serial} is already in stock in location {found.location_id}",
+                              field=f"movements[{entering[(found.sku_id, found.serial)]}].serial")
 
 
 def _check_containers_in_one_place(conn: Connection, request: PostingRequest) -> None:
@@ -248,5 +272,6 @@ def _integrity_error(error: IntegrityError, request: PostingRequest) -> Exceptio
     text_ = str(error.orig)
     constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None) or text_
     if "serial" in constraint:
-        return DuplicateSerial("this serial number is already in stock", field="serial")
+        index = next((i for i, m in enumerate(request.movements) if m.item.serial is not None), 0)
+        return DuplicateSerial("this serial number is already in stock", field=f"movements[{index}].serial")
     return error

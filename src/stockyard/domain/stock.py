@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
-from stockyard.domain.errors import DomainError, InvalidInput, NotFound
+from stockyard.domain.errors import DomainError, InvalidInput
 from stockyard.domain.quantity import check_quantity
 
 T = TypeVar("T")
@@ -106,11 +106,16 @@ class SkuFacts:
     id: int
     owner_id: int
     active: bool
-    owner_active: bool
     decimals: int
     lot_control: bool
     expiry_control: bool
     serial_control: bool
+
+
+@dataclass(frozen=True)
+class OwnerFacts:
+    id: int
+    active: bool
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,7 @@ class ContainerFacts:
 
 @dataclass
 class MasterFacts:
+    owners: dict[int, OwnerFacts] = field(default_factory=dict)
     skus: dict[int, SkuFacts] = field(default_factory=dict)
     lots: dict[int, LotFacts] = field(default_factory=dict)
     locations: dict[int, LocationFacts] = field(default_factory=dict)
@@ -163,16 +169,19 @@ def check_serial(serial: str, field: str = "serial") -> str:
 
 def check_item(item: StockItem, quantity: Decimal, facts: MasterFacts) -> Decimal:
     """The item rules: an active SKU of this owner, lot/expiry/serial as the SKU demands, a quantity it allows."""
+    owner = facts.owners.get(item.owner_id)
+    if owner is None:
+        raise InvalidInput(f"owner {item.owner_id} does not exist", field="owner_id", code="unknown_owner")
+    if not owner.active:
+        raise InvalidInput(f"owner {item.owner_id} is inactive", field="owner_id", code="inactive_owner")
     sku = facts.skus.get(item.sku_id)
     if sku is None:
-        raise NotFound(f"SKU {item.sku_id} does not exist", field="sku_id", code="unknown_sku")
+        raise InvalidInput(f"SKU {item.sku_id} does not exist", field="sku_id", code="unknown_sku")
     if not sku.active:
         raise InvalidInput(f"SKU {item.sku_id} is inactive", field="sku_id", code="inactive_sku")
     if sku.owner_id != item.owner_id:
         raise InvalidInput(f"SKU {item.sku_id} belongs to another owner", field="sku_id",
                            code="sku_of_other_owner")
-    if not sku.owner_active:
-        raise InvalidInput(f"owner {item.owner_id} is inactive", field="owner_id", code="inactive_owner")
     qty = check_quantity(quantity, decimals=sku.decimals)
     _check_lot(item, sku, facts)
     if sku.serial_control:
@@ -190,16 +199,18 @@ def check_item(item: StockItem, quantity: Decimal, facts: MasterFacts) -> Decima
 
 def _check_lot(item: StockItem, sku: SkuFacts, facts: MasterFacts) -> None:
     if item.lot_id is None:
-        if sku.lot_control or sku.expiry_control:
-            what = "lot-controlled" if sku.lot_control else "expiry-controlled"
-            raise InvalidInput(f"is required for this {what} SKU", field="lot", code="lot_required")
+        if sku.lot_control:
+            raise InvalidInput("is required for this lot-controlled SKU", field="lot_id", code="lot_required")
+        if sku.expiry_control:
+            raise InvalidInput("an expiry date is required for this expiry-controlled SKU", field="expiry_date",
+                               code="expiry_required")
         return
     lot = facts.lots.get(item.lot_id)
     if lot is None or lot.sku_id != item.sku_id:
-        raise InvalidInput(f"lot {item.lot_id} is not a lot of SKU {item.sku_id}", field="lot",
+        raise InvalidInput(f"lot {item.lot_id} is not a lot of SKU {item.sku_id}", field="lot_id",
                            code="lot_of_other_sku")
     if not lot.active:
-        raise InvalidInput(f"lot {item.lot_id} is inactive", field="lot", code="inactive_lot")
+        raise InvalidInput(f"lot {item.lot_id} is inactive", field="lot_id", code="inactive_lot")
     if sku.expiry_control and lot.expiry_date is None:
         raise InvalidInput("an expiry date is required for this expiry-controlled SKU", field="expiry_date",
                            code="expiry_required")
@@ -210,7 +221,7 @@ def check_bucket(bucket: Bucket, facts: MasterFacts, side: str) -> LocationFacts
     location = facts.locations.get(bucket.location_id)
     field_name = f"{side}location_id"
     if location is None:
-        raise NotFound(f"location {bucket.location_id} does not exist", field=field_name,
+        raise InvalidInput(f"location {bucket.location_id} does not exist", field=field_name,
                        code="unknown_location")
     if not location.active:
         raise InvalidInput(f"location {bucket.location_id} is inactive", field=field_name,
@@ -222,7 +233,7 @@ def check_bucket(bucket: Bucket, facts: MasterFacts, side: str) -> LocationFacts
         container = facts.containers.get(bucket.container_id)
         container_field = f"{side}container_id"
         if container is None:
-            raise NotFound(f"container {bucket.container_id} does not exist", field=container_field,
+            raise InvalidInput(f"container {bucket.container_id} does not exist", field=container_field,
                            code="unknown_container")
         if location.is_virtual:
             raise InvalidInput("a virtual location holds no containers", field=container_field)
@@ -253,7 +264,7 @@ def check_movement(movement: Movement, facts: MasterFacts) -> Movement:
 def check_allocation(change: AllocationChange, facts: MasterFacts) -> AllocationChange:
     sku = facts.skus.get(change.item.sku_id)
     if sku is None:
-        raise NotFound(f"SKU {change.item.sku_id} does not exist", field="sku_id", code="unknown_sku")
+        raise InvalidInput(f"SKU {change.item.sku_id} does not exist", field="sku_id", code="unknown_sku")
     qty = check_quantity(abs(change.quantity), decimals=sku.decimals)
     if change.quantity > 0:
         check_item(change.item, qty, facts)

@@ -10,7 +10,8 @@ from stockyard.db import ledger as repo
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
 from stockyard.db.ledger import WrittenPosting
-from stockyard.domain.errors import NotFound
+from stockyard.domain.errors import DomainError, NotFound
+from stockyard.domain.quantity import MAX_DECIMALS, check_quantity
 from stockyard.domain.stock import (
     AllocationChange,
     Bucket,
@@ -38,17 +39,28 @@ def post(db: Database, request: PostingRequest) -> WrittenPosting:
 def allocate(db: Database, item: StockItem, bucket: Bucket, quantity: Decimal, *, user: str,
              doc_type: str | None = None, doc_ref: str | None = None) -> WrittenPosting:
     """Reserve ``quantity`` of available stock in one bucket; refused rather than ever over-allocating."""
-    change = AllocationChange(item, bucket, quantity)
-    return post(db, PostingRequest("ALLOCATE", allocations=[change], doc_type=doc_type, doc_ref=doc_ref,
-                                   user=user))
+    return _one_allocation(db, "ALLOCATE", item, bucket, quantity, user, doc_type, doc_ref)
 
 
 def release(db: Database, item: StockItem, bucket: Bucket, quantity: Decimal, *, user: str,
             doc_type: str | None = None, doc_ref: str | None = None) -> WrittenPosting:
     """Give back ``quantity`` of an allocation; never more than is allocated."""
-    change = AllocationChange(item, bucket, -abs(quantity))
-    return post(db, PostingRequest("RELEASE", allocations=[change], doc_type=doc_type, doc_ref=doc_ref,
-                                   user=user))
+    return _one_allocation(db, "RELEASE", item, bucket, quantity, user, doc_type, doc_ref)
+
+
+def _one_allocation(db: Database, reason: str, item: StockItem, bucket: Bucket, quantity: Decimal, user: str,
+                    doc_type: str | None, doc_ref: str | None) -> WrittenPosting:
+    # The sign says reserve or release, so a caller's quantity must be positive either way.
+    check_quantity(quantity, decimals=MAX_DECIMALS)
+    signed = quantity if reason == "ALLOCATE" else -quantity
+    request = PostingRequest(reason, allocations=[AllocationChange(item, bucket, signed)], doc_type=doc_type,
+                             doc_ref=doc_ref, user=user)
+    try:
+        return post(db, request)
+    except DomainError as error:
+        if error.field and error.field.startswith("allocations[0]"):
+            error.field = error.field.removeprefix("allocations[0]").lstrip(".") or None
+        raise
 
 
 def reverse(db: Database, posting_id: int, *, user: str) -> WrittenPosting:

@@ -15,7 +15,7 @@ from stockyard.db import tables as t
 from stockyard.db.engine import Database, insert_missing
 from stockyard.db.ledger import WrittenPosting
 from stockyard.domain.adjustment import OPENING_REASON, Direction, adjustment_reason
-from stockyard.domain.errors import DomainError, InvalidInput, NotFound
+from stockyard.domain.errors import DomainError, InvalidInput
 from stockyard.domain.master import check_lot_dates
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus, VirtualKind
 from stockyard.services import ledger
@@ -63,7 +63,7 @@ def _post_lines(conn: Connection, lines: Sequence[StockLine], direction: Directi
     for index, line in enumerate(lines):
         location = locations.get(line.location_id)
         if location is None:
-            raise NotFound(f"location {line.location_id} does not exist", field=f"lines[{index}].location_id",
+            raise InvalidInput(f"location {line.location_id} does not exist", field=f"lines[{index}].location_id",
                            code="unknown_location")
         if location.is_virtual:
             raise InvalidInput("stock is adjusted in a physical location", field=f"lines[{index}].location_id")
@@ -86,6 +86,8 @@ def _as_line_error(error: DomainError) -> DomainError:
         for side in ("from_", "to_"):
             rest = rest.replace(side + "location_id", "location_id").replace(side + "container_id",
                                                                             "container_id")
+        if rest == "lot_id":
+            rest = "lot_number"
         error.field = "lines" + head[len("movements"):] + ("." + rest if rest else "")
     return error
 
@@ -121,7 +123,7 @@ def _resolve_lots(conn: Connection, lines: Sequence[StockLine]) -> list[int | No
         for sku_id, number in missing:
             index, line = wanted[(sku_id, number)]
             if sku_id not in owners:
-                raise NotFound(f"SKU {sku_id} does not exist", field=f"lines[{index}].sku_id", code="unknown_sku")
+                raise InvalidInput(f"SKU {sku_id} does not exist", field=f"lines[{index}].sku_id", code="unknown_sku")
             rows.append({"owner_id": owners[sku_id], "sku_id": sku_id, "number": number,
                          "production_date": line.production_date, "expiry_date": line.expiry_date,
                          "created_at": now, "updated_at": now})
