@@ -40,7 +40,10 @@ def make_engine(url: str, settings: Settings | None = None, **kwargs: Any) -> En
     if kwargs.get("poolclass") is NullPool:
         kwargs.pop("pool_size")
         kwargs.pop("max_overflow")
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No pre-ping (a round trip per checkout): ``Database.write`` retries work that met a dropped connection
+    # before its commit, and idle connections are recycled before servers or proxies cut them.
+    kwargs.setdefault("pool_recycle", 1800)
+    return create_engine(url, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -62,6 +65,8 @@ def _configure_sqlite(engine: Engine) -> None:
 def is_retryable(error: BaseException) -> bool:
     if not isinstance(error, DBAPIError):
         return False
+    if error.connection_invalidated:
+        return True
     code = getattr(error.orig, "sqlstate", None)
     if code in RETRYABLE_PG_CODES:
         return True
@@ -107,15 +112,22 @@ class Database:
                 yield connection
 
     def write(self, work: Callable[[Connection], T]) -> T:
-        """Run ``work`` in one writing transaction, retried on serialization failures and deadlocks."""
+        """Run ``work`` in one writing transaction, retried on serialization failures, deadlocks and a
+        connection found dropped before the commit (never after: that commit may have happened)."""
         for attempt in range(1, self.retries + 1):
-            try:
-                with self.begin() as connection:
-                    return work(connection)
-            except DBAPIError as error:
-                if attempt == self.retries or not is_retryable(error):
-                    raise
-                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+            with self.engine.connect() as connection:
+                try:
+                    transaction = connection.begin()
+                    result = work(connection)
+                except DBAPIError as error:
+                    if connection.in_transaction() and not connection.invalidated:
+                        connection.rollback()
+                    if attempt == self.retries or not is_retryable(error):
+                        raise
+                else:
+                    transaction.commit()
+                    return result
+            time.sleep(random.uniform(0, 0.005 * 2**attempt))
         raise AssertionError("unreachable")
 
     def read(self, work: Callable[[Connection], T]) -> T:

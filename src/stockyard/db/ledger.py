@@ -6,6 +6,7 @@ order, so concurrent postings can neither lose an update, drive a physical bucke
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, bindparam, insert, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import BindParameter
 
 from stockyard.db import tables as t
 from stockyard.db.types import to_units
@@ -32,44 +34,55 @@ from stockyard.domain.stock import (
     bucket_key,
 )
 
+# Built once: constructing a statement costs more than running it on the one-movement path.
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_SKU_FACTS = (select(t.sku.c.id, t.sku.c.owner_id, t.sku.c.active, t.sku.c.decimals, t.sku.c.lot_control,
+                     t.sku.c.expiry_control, t.sku.c.serial_control, t.owner.c.active.label("owner_active"))
+              .join(t.owner, t.owner.c.id == t.sku.c.owner_id).where(t.sku.c.id.in_(_IDS)))
+_OWNER_FACTS = select(t.owner.c.id, t.owner.c.active).where(t.owner.c.id.in_(_IDS))
+_LOT_FACTS = select(t.lot.c.id, t.lot.c.sku_id, t.lot.c.expiry_date, t.lot.c.active).where(t.lot.c.id.in_(_IDS))
+_LOCATION_FACTS = select(t.location.c.id, t.location.c.warehouse_id, t.location.c.active, t.location.c.status,
+                         t.location.c.virtual_kind).where(t.location.c.id.in_(_IDS))
+_CONTAINER_FACTS = (select(t.container.c.id, t.container.c.warehouse_id, t.container.c.active)
+                    .where(t.container.c.id.in_(_IDS)))
+
+_INSERT_POSTING = insert(t.posting).returning(t.posting.c.id)
+_INSERT_MOVEMENT = insert(t.movement)
+_INSERT_ALLOCATION = insert(t.allocation_entry)
+
 
 def load_facts(conn: Connection, owner_ids: Iterable[int], sku_ids: Iterable[int], lot_ids: Iterable[int | None],
                location_ids: Iterable[int], container_ids: Iterable[int | None]) -> MasterFacts:
     """Everything the posting rules need about referenced records: one query per kind, never one per row."""
     facts = MasterFacts()
-    owners = sorted(set(owner_ids))
-    if owners:
-        rows = conn.execute(select(t.owner.c.id, t.owner.c.active).where(t.owner.c.id.in_(owners)))
-        facts.owners = {r.id: OwnerFacts(r.id, r.active) for r in rows}
     skus = sorted(set(sku_ids))
     if skus:
-        rows = conn.execute(
-            select(t.sku.c.id, t.sku.c.owner_id, t.sku.c.active, t.sku.c.decimals, t.sku.c.lot_control,
-                   t.sku.c.expiry_control, t.sku.c.serial_control).where(t.sku.c.id.in_(skus)))
-        facts.skus = {r.id: SkuFacts(r.id, r.owner_id, r.active, r.decimals, r.lot_control, r.expiry_control,
-                                     r.serial_control) for r in rows}
+        # The SKU's owner comes along in the same query; only an item naming another owner needs its own.
+        for r in conn.execute(_SKU_FACTS, {"ids": skus}):
+            facts.skus[r.id] = SkuFacts(r.id, r.owner_id, r.active, r.decimals, r.lot_control, r.expiry_control,
+                                        r.serial_control)
+            facts.owners[r.owner_id] = OwnerFacts(r.owner_id, r.owner_active)
+    owners = sorted(set(owner_ids) - set(facts.owners))
+    if owners:
+        facts.owners.update({r.id: OwnerFacts(r.id, r.active) for r in conn.execute(_OWNER_FACTS, {"ids": owners})})
     lots = sorted({i for i in lot_ids if i is not None})
     if lots:
-        rows = conn.execute(select(t.lot.c.id, t.lot.c.sku_id, t.lot.c.expiry_date, t.lot.c.active)
-                            .where(t.lot.c.id.in_(lots)))
-        facts.lots = {r.id: LotFacts(r.id, r.sku_id, r.expiry_date, r.active) for r in rows}
+        facts.lots = {r.id: LotFacts(r.id, r.sku_id, r.expiry_date, r.active)
+                      for r in conn.execute(_LOT_FACTS, {"ids": lots})}
     locations = sorted(set(location_ids))
     if locations:
         facts.locations = load_locations(conn, locations)
     containers = sorted({i for i in container_ids if i is not None})
     if containers:
-        rows = conn.execute(select(t.container.c.id, t.container.c.warehouse_id, t.container.c.active)
-                            .where(t.container.c.id.in_(containers)))
-        facts.containers = {r.id: ContainerFacts(r.id, r.warehouse_id, r.active) for r in rows}
+        facts.containers = {r.id: ContainerFacts(r.id, r.warehouse_id, r.active)
+                            for r in conn.execute(_CONTAINER_FACTS, {"ids": containers})}
     return facts
 
 
 def load_locations(conn: Connection, ids: Sequence[int]) -> dict[int, LocationFacts]:
-    rows = conn.execute(select(t.location.c.id, t.location.c.warehouse_id, t.location.c.active,
-                               t.location.c.status, t.location.c.virtual_kind)
-                        .where(t.location.c.id.in_(ids)))
     return {r.id: LocationFacts(r.id, r.warehouse_id, r.active, LocationStatus(r.status),
-                                VirtualKind(r.virtual_kind) if r.virtual_kind else None) for r in rows}
+                                VirtualKind(r.virtual_kind) if r.virtual_kind else None)
+            for r in conn.execute(_LOCATION_FACTS, {"ids": list(ids)})}
 
 
 def facts_for(conn: Connection, request: PostingRequest) -> MasterFacts:
@@ -111,7 +124,7 @@ def write_posting(conn: Connection, request: PostingRequest, facts: MasterFacts)
     now = datetime.now(UTC)
     posting_id = _insert_posting(conn, request, now)
     if request.movements:
-        conn.execute(insert(t.movement), [{
+        conn.execute(_INSERT_MOVEMENT, [{
             "posting_id": posting_id, "owner_id": m.item.owner_id, "sku_id": m.item.sku_id,
             "lot_id": m.item.lot_id, "serial": m.item.serial, "quantity": m.quantity,
             "from_location_id": m.source.location_id, "from_container_id": m.source.container_id,
@@ -119,7 +132,7 @@ def write_posting(conn: Connection, request: PostingRequest, facts: MasterFacts)
             "to_container_id": m.target.container_id, "to_status": m.target.status.value,
             "created_at": now} for m in request.movements])
     if request.allocations:
-        conn.execute(insert(t.allocation_entry), [{
+        conn.execute(_INSERT_ALLOCATION, [{
             "posting_id": posting_id, "owner_id": a.item.owner_id, "sku_id": a.item.sku_id,
             "lot_id": a.item.lot_id, "serial": a.item.serial, "location_id": a.bucket.location_id,
             "container_id": a.bucket.container_id, "status": a.bucket.status.value, "quantity": a.quantity,
@@ -132,52 +145,71 @@ def write_posting(conn: Connection, request: PostingRequest, facts: MasterFacts)
 def _insert_posting(conn: Connection, request: PostingRequest, now: datetime) -> int:
     try:
         with conn.begin_nested() if request.reverses_posting_id else nullcontext():
-            result = conn.execute(insert(t.posting).values(
-                reason=request.reason, doc_type=request.doc_type, doc_ref=request.doc_ref,
-                user_name=request.user, reverses_posting_id=request.reverses_posting_id, created_at=now,
-            ).returning(t.posting.c.id))
+            result = conn.execute(_INSERT_POSTING, {
+                "reason": request.reason, "doc_type": request.doc_type, "doc_ref": request.doc_ref,
+                "user_name": request.user, "reverses_posting_id": request.reverses_posting_id, "created_at": now})
             return int(result.scalar_one())
     except IntegrityError:
         raise Conflict(f"posting {request.reverses_posting_id} has already been reversed",
                        field="posting_id", code="already_reversed") from None
 
 
-_CONDITION = ("(is_virtual OR (on_hand + :d >= allocated + :a AND allocated + :a >= 0 "
-              "AND on_hand + :d >= 0))")
-
 _CREATE = text("INSERT INTO balance (key, owner_id, sku_id, lot_id, serial, warehouse_id, location_id, "
                "container_id, status, is_virtual, on_hand, allocated, updated_at) VALUES (:key, :owner_id, "
                ":sku_id, :lot_id, :serial, :warehouse_id, :location_id, :container_id, :status, :is_virtual, "
                "0, 0, :now) ON CONFLICT (key) DO NOTHING")
 
-_UPDATE_ONE = text(f"UPDATE balance SET on_hand = on_hand + :d, allocated = allocated + :a, updated_at = :now "
-                   f"WHERE key = :key AND {_CONDITION}")
-
-_LOCK_PG = text("SELECT id FROM balance WHERE key = ANY(:keys) ORDER BY key FOR UPDATE"
-                ).bindparams(bindparam("keys", expanding=False))
-
+# Rows are locked in key order before any is changed, so concurrent postings queue instead of deadlocking.
 _UPDATE_PG = text(
+    "WITH v AS (SELECT * FROM unnest(CAST(:keys AS text[]), CAST(:ds AS bigint[]), CAST(:as_ AS bigint[])) "
+    "AS v(key, d, a)), locked AS MATERIALIZED (SELECT id, key FROM balance WHERE key = ANY(CAST(:keys AS text[])) "
+    "ORDER BY key FOR UPDATE) "
     "UPDATE balance AS b SET on_hand = b.on_hand + v.d, allocated = b.allocated + v.a, updated_at = :now "
-    "FROM unnest(CAST(:keys AS text[]), CAST(:ds AS bigint[]), CAST(:as_ AS bigint[])) AS v(key, d, a) "
-    "WHERE b.key = v.key AND (b.is_virtual OR (b.on_hand + v.d >= b.allocated + v.a "
+    "FROM locked JOIN v ON v.key = locked.key "
+    "WHERE b.id = locked.id AND (b.is_virtual OR (b.on_hand + v.d >= b.allocated + v.a "
     "AND b.allocated + v.a >= 0 AND b.on_hand + v.d >= 0)) RETURNING b.key")
+
+# SQLite writers are serialized by BEGIN IMMEDIATE; one statement over a JSON array saves a call per row.
+_UPDATE_SQLITE = text(
+    "UPDATE balance SET on_hand = on_hand + json_extract(v.value, '$[1]'), "
+    "allocated = allocated + json_extract(v.value, '$[2]'), updated_at = :now "
+    "FROM json_each(:changes) AS v WHERE balance.key = json_extract(v.value, '$[0]') "
+    "AND (is_virtual OR (on_hand + json_extract(v.value, '$[1]') >= allocated + json_extract(v.value, '$[2]') "
+    "AND allocated + json_extract(v.value, '$[2]') >= 0 AND on_hand + json_extract(v.value, '$[1]') >= 0)) "
+    "RETURNING balance.key")
 
 
 def _apply(conn: Connection, request: PostingRequest, deltas: Sequence[BalanceDelta], facts: MasterFacts,
            now: datetime) -> None:
-    keyed = [(bucket_key(d.item, d.bucket), d) for d in deltas if d.on_hand or d.allocated]
-    creations = [_row(key, d, facts, now) for key, d in keyed
-                 if facts.locations[d.bucket.location_id].is_virtual or d.on_hand > 0]
+    keyed = sorted(((bucket_key(d.item, d.bucket), d) for d in deltas if d.on_hand or d.allocated),
+                   key=lambda pair: pair[0])
     try:
+        updated = _update(conn, keyed, now)
+        # A bucket seen for the first time has no row yet: create the ones stock may enter, then move them.
+        # (Rows are only ever created here, so the common case costs one statement.)
+        creations = [_row(key, d, facts, now) for key, d in keyed if key not in updated
+                     and (facts.locations[d.bucket.location_id].is_virtual or d.on_hand > 0)]
         if creations:
             conn.execute(_CREATE, creations)
-        updated = (_update_pg(conn, keyed, now) if conn.dialect.name == "postgresql"
-                   else _update_each(conn, keyed, now))
+            updated |= _update(conn, [(k, d) for k, d in keyed if k in {c["key"] for c in creations}], now)
     except IntegrityError as error:
         raise _integrity_error(error, request) from None
     missing = [key for key, _ in keyed if key not in updated]
     if missing:
         raise _shortage(request, keyed, missing[0])
+
+
+def _update(conn: Connection, keyed: Sequence[tuple[str, BalanceDelta]], now: datetime) -> set[str]:
+    if not keyed:
+        return set()
+    if conn.dialect.name == "postgresql":
+        result = conn.execute(_UPDATE_PG, {
+            "keys": [key for key, _ in keyed], "ds": [to_units(d.on_hand) for _, d in keyed],
+            "as_": [to_units(d.allocated) for _, d in keyed], "now": now})
+    else:
+        changes = json.dumps([[key, to_units(d.on_hand), to_units(d.allocated)] for key, d in keyed])
+        result = conn.execute(_UPDATE_SQLITE, {"changes": changes, "now": now})
+    return {row[0] for row in result}
 
 
 def _check_serials_entering(conn: Connection, request: PostingRequest, facts: MasterFacts) -> None:
@@ -223,26 +255,6 @@ def _row(key: str, d: BalanceDelta, facts: MasterFacts, now: datetime) -> dict[s
             "serial": d.item.serial, "warehouse_id": location.warehouse_id,
             "location_id": d.bucket.location_id, "container_id": d.bucket.container_id,
             "status": d.bucket.status.value, "is_virtual": location.is_virtual, "now": now}
-
-
-def _update_pg(conn: Connection, keyed: Sequence[tuple[str, BalanceDelta]], now: datetime) -> set[str]:
-    keys = [key for key, _ in keyed]
-    # Lock every touched row in key order first: concurrent postings then queue instead of deadlocking.
-    conn.execute(_LOCK_PG, {"keys": keys})
-    result = conn.execute(_UPDATE_PG, {
-        "keys": keys, "ds": [to_units(d.on_hand) for _, d in keyed],
-        "as_": [to_units(d.allocated) for _, d in keyed], "now": now})
-    return {row[0] for row in result}
-
-
-def _update_each(conn: Connection, keyed: Sequence[tuple[str, BalanceDelta]], now: datetime) -> set[str]:
-    updated: set[str] = set()
-    for key, d in keyed:
-        result = conn.execute(_UPDATE_ONE, {"key": key, "d": to_units(d.on_hand),
-                                            "a": to_units(d.allocated), "now": now})
-        if result.rowcount == 1:
-            updated.add(key)
-    return updated
 
 
 def _shortage(request: PostingRequest, keyed: Sequence[tuple[str, BalanceDelta]], key: str) -> InsufficientStock:
