@@ -26,12 +26,12 @@ from stockyard.domain.stock import (
     LocationStatus,
     LotFacts,
     MasterFacts,
+    Movement,
     OwnerFacts,
     PostingRequest,
     SkuFacts,
     VirtualKind,
     balance_deltas,
-    bucket_key,
 )
 
 # Built once: constructing a statement costs more than running it on the one-movement path.
@@ -124,13 +124,7 @@ def write_posting(conn: Connection, request: PostingRequest, facts: MasterFacts)
     now = datetime.now(UTC)
     posting_id = _insert_posting(conn, request, now)
     if request.movements:
-        conn.execute(_INSERT_MOVEMENT, [{
-            "posting_id": posting_id, "owner_id": m.item.owner_id, "sku_id": m.item.sku_id,
-            "lot_id": m.item.lot_id, "serial": m.item.serial, "quantity": m.quantity,
-            "from_location_id": m.source.location_id, "from_container_id": m.source.container_id,
-            "from_status": m.source.status.value, "to_location_id": m.target.location_id,
-            "to_container_id": m.target.container_id, "to_status": m.target.status.value,
-            "created_at": now} for m in request.movements])
+        _insert_movements(conn, posting_id, request.movements, now)
     if request.allocations:
         conn.execute(_INSERT_ALLOCATION, [{
             "posting_id": posting_id, "owner_id": a.item.owner_id, "sku_id": a.item.sku_id,
@@ -140,6 +134,38 @@ def write_posting(conn: Connection, request: PostingRequest, facts: MasterFacts)
     _apply(conn, request, balance_deltas(request), facts, now)
     _check_containers_in_one_place(conn, request)
     return WrittenPosting(posting_id, len(request.movements), len(request.allocations), now)
+
+
+# PostgreSQL takes a batch as arrays in one statement instead of one statement per row.
+_INSERT_MOVEMENTS_PG = text(
+    "INSERT INTO movement (posting_id, owner_id, sku_id, lot_id, serial, quantity, from_location_id, "
+    "from_container_id, from_status, to_location_id, to_container_id, to_status, created_at) "
+    "SELECT :posting_id, * , :now FROM unnest(CAST(:owner AS bigint[]), CAST(:sku AS bigint[]), "
+    "CAST(:lot AS bigint[]), CAST(:serial AS text[]), CAST(:quantity AS bigint[]), CAST(:from_location AS bigint[]), "
+    "CAST(:from_container AS bigint[]), CAST(:from_status AS text[]), CAST(:to_location AS bigint[]), "
+    "CAST(:to_container AS bigint[]), CAST(:to_status AS text[]))")
+
+
+def _insert_movements(conn: Connection, posting_id: int, movements: Sequence[Movement], now: datetime) -> None:
+    if conn.dialect.name == "postgresql":
+        conn.execute(_INSERT_MOVEMENTS_PG, {
+            "posting_id": posting_id, "now": now, "owner": [m.item.owner_id for m in movements],
+            "sku": [m.item.sku_id for m in movements], "lot": [m.item.lot_id for m in movements],
+            "serial": [m.item.serial for m in movements], "quantity": [to_units(m.quantity) for m in movements],
+            "from_location": [m.source.location_id for m in movements],
+            "from_container": [m.source.container_id for m in movements],
+            "from_status": [m.source.status.value for m in movements],
+            "to_location": [m.target.location_id for m in movements],
+            "to_container": [m.target.container_id for m in movements],
+            "to_status": [m.target.status.value for m in movements]})
+        return
+    conn.execute(_INSERT_MOVEMENT, [{
+        "posting_id": posting_id, "owner_id": m.item.owner_id, "sku_id": m.item.sku_id,
+        "lot_id": m.item.lot_id, "serial": m.item.serial, "quantity": m.quantity,
+        "from_location_id": m.source.location_id, "from_container_id": m.source.container_id,
+        "from_status": m.source.status.value, "to_location_id": m.target.location_id,
+        "to_container_id": m.target.container_id, "to_status": m.target.status.value,
+        "created_at": now} for m in movements])
 
 
 def _insert_posting(conn: Connection, request: PostingRequest, now: datetime) -> int:
@@ -181,8 +207,7 @@ _UPDATE_SQLITE = text(
 
 def _apply(conn: Connection, request: PostingRequest, deltas: Sequence[BalanceDelta], facts: MasterFacts,
            now: datetime) -> None:
-    keyed = sorted(((bucket_key(d.item, d.bucket), d) for d in deltas if d.on_hand or d.allocated),
-                   key=lambda pair: pair[0])
+    keyed = [(d.key, d) for d in deltas if d.on_hand or d.allocated]
     try:
         updated = _update(conn, keyed, now)
         # A bucket seen for the first time has no row yet: create the ones stock may enter, then move them.

@@ -319,6 +319,7 @@ class BalanceDelta:
     bucket: Bucket
     on_hand: Decimal
     allocated: Decimal
+    key: str = ""
 
 
 def balance_deltas(request: PostingRequest) -> list[BalanceDelta]:
@@ -330,9 +331,9 @@ def balance_deltas(request: PostingRequest) -> list[BalanceDelta]:
         on_hand[(m.item, m.target)] += m.quantity
     for a in request.allocations:
         allocated[(a.item, a.bucket)] += a.quantity
-    keys = sorted(set(on_hand) | set(allocated), key=lambda k: bucket_key(*k))
-    return [BalanceDelta(item, bucket, on_hand[(item, bucket)], allocated[(item, bucket)])
-            for item, bucket in keys]
+    keyed = sorted((bucket_key(item, bucket), item, bucket) for item, bucket in set(on_hand) | set(allocated))
+    return [BalanceDelta(item, bucket, on_hand[(item, bucket)], allocated[(item, bucket)], key)
+            for key, item, bucket in keyed]
 
 
 def bucket_key(item: StockItem, bucket: Bucket) -> str:
