@@ -65,10 +65,10 @@ from sqlalchemy.pool import NullPool
 
 from stockyard.db.engine import Database, make_engine
 from stockyard.db.migrate import upgrade
+from stockyard.domain.access import SYSTEM
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, VirtualKind
 from stockyard.services import ledger
 from stockyard.services import masterdata as md
-from stockyard.services.principal import SYSTEM
 from stockyard.services.stock import StockLine, post_opening_stock
 from stockyard.services.verify import verify
 
@@ -448,15 +448,17 @@ def scratch_sqlite(directory: str | None) -> Iterator[str]:
 
 def build_world(db: Database, skus: int, locations: int) -> tuple[int, tuple[int, ...], tuple[int, ...], int]:
     """A warehouse, an owner, SKUs and storage locations through the services, and opening stock everywhere."""
-    warehouse = md.create(db, md.WAREHOUSE, {"code": "BENCH", "name": "Benchmark warehouse"})["id"]
-    owner = md.create(db, md.OWNER, {"code": "BENCH", "name": "Benchmark owner"})["id"]
-    sku_ids = tuple(md.create(db, md.SKU, {"owner_id": owner, "code": f"SKU{n:05d}", "name": f"Item {n}"})["id"]
+    warehouse = md.create(db, md.WAREHOUSE, {"code": "BENCH", "name": "Benchmark warehouse"}, principal=SYSTEM)["id"]
+    owner = md.create(db, md.OWNER, {"code": "BENCH", "name": "Benchmark owner"}, principal=SYSTEM)["id"]
+    sku_ids = tuple(md.create(db, md.SKU, {"owner_id": owner, "code": f"SKU{n:05d}", "name": f"Item {n}"},
+            principal=SYSTEM)["id"]
                     for n in range(1, skus + 1))
     location_ids = tuple(
         md.create(db, md.LOCATION, {"warehouse_id": warehouse, "code": f"A{n // 100:02d}-{n % 100:02d}",
-                                    "aisle": f"A{n // 100:02d}"})["id"]
+                                    "aisle": f"A{n // 100:02d}"}, principal=SYSTEM)["id"]
         for n in range(locations))
-    page = md.list_records(db, md.LOCATION, {"warehouse_id": warehouse, "virtual_kind": VirtualKind.SUPPLIER.value})
+    page = md.list_records(db, md.LOCATION, {"warehouse_id": warehouse, "virtual_kind": VirtualKind.SUPPLIER.value},
+            principal=SYSTEM)
     supplier = int(page.items[0]["id"])
     lines = [StockLine(owner, sku, location, OPENING_QUANTITY) for sku in sku_ids for location in location_ids]
     post_opening_stock(db, lines, principal=SYSTEM, doc_ref="bench")

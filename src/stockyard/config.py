@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +22,19 @@ class Settings(BaseSettings):
     # Idempotency keys are remembered this long.
     idempotency_ttl_hours: int = 24
     log_level: str = "info"
+    # Web sessions end after this long without a request, and in any case this long after sign-in.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    # Send the session cookie only over HTTPS (turn on behind TLS).
+    cookie_secure: bool = False
+    # Failed sign-ins allowed per account and per address within the window before further tries wait.
+    login_failures_per_account: int = 5
+    login_failures_per_address: int = 30
+    login_failure_window_minutes: int = 15
+    # Integration client tokens expire after this many days unless created with another expiry.
+    client_token_days: int = 365
+    # Adjustments with a line above this quantity (in the SKU's base unit) wait for approval; None = never.
+    adjustment_approval_quantity: Decimal | None = None
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Table, func, insert, select
 
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
+from stockyard.domain.access import SYSTEM
 from stockyard.domain.master import (
     BarcodeKind,
     ContainerKind,
@@ -37,11 +38,10 @@ from stockyard.domain.master import (
 )
 from stockyard.domain.stock import LocationStatus, StockStatus, check_serial
 from stockyard.services import masterdata as md
-from stockyard.services.principal import Principal
 from stockyard.services.stock import StockLine, post_opening_stock
 
 SEED = 20240917
-DEMO_USER = Principal("demo")
+DEMO_USER = replace(SYSTEM, name="demo")
 
 Progress = Callable[[str], None]
 Row = dict[str, Any]
@@ -964,7 +964,7 @@ def load_demo(db: Database, progress: Progress | None = None, *, today: date | N
     say("creating the warehouses")
     warehouses = {site.key: int(md.create(db, md.WAREHOUSE, {
         "code": site.code + tag, "name": site.name, "address": site.address, "timezone": "Asia/Shanghai",
-    })["id"]) for site in SITES}
+    }, principal=SYSTEM)["id"]) for site in SITES}
 
     say(f"laying out {len(slots):,} locations, {len(skus)} SKUs, parties and containers")
     written = db.write(lambda conn: _write_master(conn, warehouses, slots, skus, tag, run))

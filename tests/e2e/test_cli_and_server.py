@@ -51,6 +51,9 @@ def _free_port() -> int:
 def test_serve_answers_over_http(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    created_admin = runner.invoke(app, ["user", "create", "root", "--password-stdin", "--database-url", url],
+                                  input="correct horse battery staple\n")
+    assert created_admin.exit_code == 0, created_admin.output
     port = _free_port()
     env = {**os.environ, "STOCKYARD_DATABASE_URL": url}
     server = subprocess.Popen([sys.executable, "-m", "stockyard.cli.main", "serve", "--host", "127.0.0.1",
@@ -66,13 +69,18 @@ def test_serve_answers_over_http(tmp_path: Path) -> None:
         else:
             raise AssertionError("server did not start")
         assert httpx.get(f"{base}/healthz").json()["database"] == "sqlite"
+        assert httpx.get(f"{base}/api/v1/warehouses").status_code == 401
+        signed_in = httpx.post(f"{base}/api/v1/auth/login",
+                               json={"username": "root", "password": "correct horse battery staple"})
+        assert signed_in.status_code == 200, signed_in.text
+        auth = {"Authorization": f"Bearer {signed_in.json()['token']}"}
         created = httpx.post(f"{base}/api/v1/warehouses", json={"code": "HTTP", "name": "Over HTTP"},
-                             headers={"Idempotency-Key": "wh-http-1"})
+                             headers={"Idempotency-Key": "wh-http-1", **auth})
         again = httpx.post(f"{base}/api/v1/warehouses", json={"code": "HTTP", "name": "Over HTTP"},
-                           headers={"Idempotency-Key": "wh-http-1"})
+                           headers={"Idempotency-Key": "wh-http-1", **auth})
         assert created.status_code == again.status_code == 201
         assert created.json() == again.json()
-        listed = httpx.get(f"{base}/api/v1/warehouses").json()["items"]
+        listed = httpx.get(f"{base}/api/v1/warehouses", headers=auth).json()["items"]
         assert [w["code"] for w in listed] == ["HTTP"]
         assert "/api/v1/stock/balances" in httpx.get(f"{base}/openapi.json").json()["paths"]
     finally:

@@ -22,6 +22,7 @@ from stockyard.api.app import create_app
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
 from tests.e2e.support import API, all_pages, create, error, ok
+from tests.helpers import bearer
 
 Json = dict[str, Any]
 
@@ -755,26 +756,28 @@ def _claim_in_progress(db: Database, key: str, authorization: bytes, path: str, 
 
 def test_replay_while_the_first_is_running_is_409(client: TestClient, db: Database) -> None:
     body = {"code": "ACME", "name": "Acme"}
-    _claim_in_progress(db, "k-run", b"Bearer alice", f"{API}/owners", body)
-    headers = {"Idempotency-Key": "k-run", "Authorization": "Bearer alice"}
+    alice, bob = bearer(db, "alice")["Authorization"], bearer(db, "bob")["Authorization"]
+    _claim_in_progress(db, "k-run", alice.encode(), f"{API}/owners", body)
+    headers = {"Idempotency-Key": "k-run", "Authorization": alice}
     error(client.post(f"{API}/owners", json=body, headers=headers), 409, "request_in_progress", "Idempotency-Key")
     assert count(client, "owners") == 0
     # Keys belong to their caller: another caller's request with the same key runs.
-    create(client, "owners", body, headers={"Idempotency-Key": "k-run", "Authorization": "Bearer bob"})
+    create(client, "owners", body, headers={"Idempotency-Key": "k-run", "Authorization": bob})
     assert count(client, "owners") == 1
     with db.engine.connect() as conn:
         states = {row.principal: row.state for row in conn.execute(select(t.idempotency_key))}
     assert sorted(states.values()) == ["done", "in_progress"]
 
 
-def test_keys_are_scoped_to_the_caller(client: TestClient) -> None:
+def test_keys_are_scoped_to_the_caller(client: TestClient, db: Database) -> None:
+    caller_a, caller_b = bearer(db, "a-user")["Authorization"], bearer(db, "b-user")["Authorization"]
     a = create(client, "owners", {"code": "A", "name": "A"},
-               headers={"Idempotency-Key": "same", "Authorization": "Bearer a"})
+               headers={"Idempotency-Key": "same", "Authorization": caller_a})
     b = create(client, "owners", {"code": "B", "name": "B"},
-               headers={"Idempotency-Key": "same", "Authorization": "Bearer b"})
+               headers={"Idempotency-Key": "same", "Authorization": caller_b})
     assert a["id"] != b["id"]
     replay = client.post(f"{API}/owners", json={"code": "A", "name": "A"},
-                         headers={"Idempotency-Key": "same", "Authorization": "Bearer a"})
+                         headers={"Idempotency-Key": "same", "Authorization": caller_a})
     assert replay.json() == a and replay.headers["idempotency-replayed"] == "true"
     assert count(client, "owners") == 2
 

@@ -16,10 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from stockyard.db.engine import Database
+from stockyard.domain.access import SYSTEM
 from stockyard.domain.stock import Bucket, StockItem, StockStatus
 from stockyard.services import ledger, stock
 from stockyard.services import masterdata as md
-from stockyard.services.principal import SYSTEM
 from tests.e2e.support import API, all_pages, balances, error, ok, stock_state
 
 Json = dict[str, Any]
@@ -66,12 +66,13 @@ class World:
 def w(client: TestClient, db: Database) -> World:
     """Built through the services, which is quicker than HTTP; every request under test goes through the API."""
     def record(entity: md.Entity, **values: Any) -> int:
-        return int(md.create(db, entity, values)["id"])
+        return int(md.create(db, entity, values, principal=SYSTEM)["id"])
 
     wh = record(md.WAREHOUSE, code="WH1", name="Main")
     a1, a2, blocked, inactive = (record(md.LOCATION, warehouse_id=wh, code=code)
                                  for code in ("A-01", "A-02", "B-01", "Z-99"))
-    adjustment = md.list_records(db, md.LOCATION, {"warehouse_id": wh, "virtual_kind": "adjustment"}).items[0]["id"]
+    adjustment = md.list_records(db, md.LOCATION, {"warehouse_id": wh, "virtual_kind": "adjustment"},
+            principal=SYSTEM).items[0]["id"]
     acme, other, dormant = (record(md.OWNER, code=code, name=code) for code in ("ACME", "OTHER", "DORMANT"))
     pc = record(md.SKU, owner_id=acme, code="PC", name="PC")
     kg = record(md.SKU, owner_id=acme, code="KG", name="KG", base_uom="KGM", decimals=3)
@@ -93,12 +94,12 @@ def w(client: TestClient, db: Database) -> World:
         stock.StockLine(other, theirs, a1, Decimal(7)),
     ], principal=SYSTEM, doc_ref="GO-LIVE")
     ledger.allocate(db, StockItem(acme, pc), Bucket(a1), Decimal(2), user="test")
-    md.update_record(db, md.LOCATION, blocked, {"status": "blocked"})
-    md.deactivate(db, md.LOCATION, inactive)
-    md.deactivate(db, md.SKU, gone)
-    md.deactivate(db, md.OWNER, dormant)
-    lot_l1 = md.list_records(db, md.LOT, {"sku_id": lotted, "number": "L1"}).items[0]["id"]
-    md.deactivate(db, md.LOT, record(md.LOT, sku_id=lotted, number="L-OLD"))
+    md.update_record(db, md.LOCATION, blocked, {"status": "blocked"}, principal=SYSTEM)
+    md.deactivate(db, md.LOCATION, inactive, principal=SYSTEM)
+    md.deactivate(db, md.SKU, gone, principal=SYSTEM)
+    md.deactivate(db, md.OWNER, dormant, principal=SYSTEM)
+    lot_l1 = md.list_records(db, md.LOT, {"sku_id": lotted, "number": "L1"}, principal=SYSTEM).items[0]["id"]
+    md.deactivate(db, md.LOT, record(md.LOT, sku_id=lotted, number="L-OLD"), principal=SYSTEM)
     return World(client, wh, a1, a2, blocked, inactive, adjustment, acme, other, dormant, pc, kg, lotted, dated,
                  serial, gone, theirs, dormant_sku, lot_l1)
 

@@ -13,10 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 from stockyard.db.engine import Database
+from stockyard.domain.access import SYSTEM
 from stockyard.domain.errors import InsufficientStock
 from stockyard.domain.stock import AllocationChange, Bucket, Movement, PostingRequest, VirtualKind
 from stockyard.services import ledger
-from stockyard.services.principal import SYSTEM
 from stockyard.services.stock import BalanceFilter, list_balances
 from stockyard.services.verify import verify
 from tests.helpers import World

@@ -9,10 +9,10 @@ from sqlalchemy import func, select, text
 
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
+from stockyard.domain.access import SYSTEM
 from stockyard.domain.errors import Conflict, DuplicateSerial, InsufficientStock, InvalidInput
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockStatus, VirtualKind
 from stockyard.services import ledger
-from stockyard.services.principal import SYSTEM
 from stockyard.services.stock import BalanceFilter, list_balances
 from stockyard.services.verify import verify
 from tests.helpers import World
@@ -180,7 +180,7 @@ def test_a_container_stands_in_one_location(world: World, db: Database) -> None:
     from stockyard.services import masterdata as md
 
     a, b, c = world.location("A"), world.location("B"), world.location("C")
-    pallet = md.create(db, md.CONTAINER, {"warehouse_id": world.warehouse(), "lpn": "LPN001"})["id"]
+    pallet = md.create(db, md.CONTAINER, {"warehouse_id": world.warehouse(), "lpn": "LPN001"}, principal=SYSTEM)["id"]
     world.receive(a, 4, container=pallet)
     with pytest.raises(InvalidInput) as caught:
         world.receive(b, 1, container=pallet)

@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stockyard.domain.errors import DomainError
 
-STATUS = {"invalid": 422, "not_found": 404, "conflict": 409}
+STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "unauthenticated": 401, "forbidden": 403,
+          "throttled": 429}
 
 
 def error_body(code: str, message: str, field: str | None = None, details: Any = None) -> dict[str, Any]:
@@ -30,8 +31,13 @@ def _field_path(location: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+        headers = {}
+        if error.kind == "unauthenticated":
+            headers["WWW-Authenticate"] = "Bearer"
+        if "retry_after" in error.details:
+            headers["Retry-After"] = str(error.details["retry_after"])
         return JSONResponse(error_body(error.code, error.message, error.field, error.details),
-                            status_code=STATUS[error.kind])
+                            status_code=STATUS[error.kind], headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:

@@ -48,7 +48,9 @@ class IdempotencyMiddleware:
             body += message.get("body", b"")
             more = message.get("more_body", False)
         db: Database = scope["app"].state.db
-        caller = hashlib.sha256(headers.get(b"authorization", b"")).hexdigest()[:32]
+        # Keys belong to the caller's credential (a token, or the web session's cookie header).
+        credential = headers.get(b"authorization") or headers.get(b"cookie", b"")
+        caller = hashlib.sha256(credential).hexdigest()[:32]
         fingerprint = hashlib.sha256(scope["path"].encode() + b"\n" + _canonical(body)).hexdigest()
         claim = await to_thread.run_sync(_claim, db, key, caller, fingerprint)
         if claim is not None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from stockyard.api import schemas as s
-from stockyard.api.deps import DbDep, PrincipalDep
+from stockyard.api.deps import DbDep, MasterdataRead, MasterdataWrite
 from stockyard.services import masterdata as md
 
 router = APIRouter()
@@ -36,32 +36,33 @@ def register(path: str, entity: md.Entity, create_schema: type[BaseModel], updat
 
     @router.post(f"/{path}", status_code=status.HTTP_201_CREATED, response_model=out, tags=[tag],
                  operation_id=f"create_{entity.table.name}", summary=f"Create a {entity.name}")
-    def create(body: create_schema, db: DbDep, principal: PrincipalDep) -> dict[str, Any]:  # type: ignore[valid-type]
-        return md.create(db, entity, body.model_dump(exclude_none=True))  # type: ignore[attr-defined]
+    def create(body: create_schema, db: DbDep, principal: MasterdataWrite) -> dict[str, Any]:  # type: ignore[valid-type]
+        return md.create(db, entity, body.model_dump(exclude_none=True), principal=principal)  # type: ignore[attr-defined]
 
     @router.get(f"/{path}", response_model=page, tags=[tag], operation_id=f"list_{entity.table.name}",
                 summary=f"List {entity.name} records")
-    def list_(params: Annotated[filters, Query()], db: DbDep, principal: PrincipalDep) -> Any:  # type: ignore[valid-type]
+    def list_(params: Annotated[filters, Query()], db: DbDep, principal: MasterdataRead) -> Any:  # type: ignore[valid-type]
         values = params.model_dump()  # type: ignore[attr-defined]
         q, cursor, limit = values.pop("q"), values.pop("cursor"), values.pop("limit")
-        result = md.list_records(db, entity, values, q=q, cursor=cursor, limit=limit)
+        result = md.list_records(db, entity, values, q=q, cursor=cursor, limit=limit, principal=principal)
         return {"items": result.items, "next_cursor": result.next_cursor}
 
     @router.get(f"/{path}/{{record_id}}", response_model=out, tags=[tag],
                 operation_id=f"get_{entity.table.name}", summary=f"Read a {entity.name}")
-    def read(record_id: int, db: DbDep, principal: PrincipalDep) -> dict[str, Any]:
-        return md.get(db, entity, record_id)
+    def read(record_id: int, db: DbDep, principal: MasterdataRead) -> dict[str, Any]:
+        return md.get(db, entity, record_id, principal=principal)
 
     @router.patch(f"/{path}/{{record_id}}", response_model=out, tags=[tag],
                   operation_id=f"update_{entity.table.name}", summary=f"Change a {entity.name}")
-    def change(record_id: int, body: update_schema, db: DbDep, principal: PrincipalDep) -> dict[str, Any]:  # type: ignore[valid-type]
-        return md.update_record(db, entity, record_id, body.model_dump(exclude_unset=True))  # type: ignore[attr-defined]
+    def change(record_id: int, body: update_schema, db: DbDep, principal: MasterdataWrite) -> dict[str, Any]:  # type: ignore[valid-type]
+        return md.update_record(db, entity, record_id, body.model_dump(exclude_unset=True),  # type: ignore[attr-defined]
+                                principal=principal)
 
     @router.delete(f"/{path}/{{record_id}}", response_model=out, tags=[tag],
                    operation_id=f"deactivate_{entity.table.name}",
                    summary=f"Deactivate a {entity.name} (records are never deleted)")
-    def deactivate(record_id: int, db: DbDep, principal: PrincipalDep) -> dict[str, Any]:
-        return md.deactivate(db, entity, record_id)
+    def deactivate(record_id: int, db: DbDep, principal: MasterdataWrite) -> dict[str, Any]:
+        return md.deactivate(db, entity, record_id, principal=principal)
 
 
 register("warehouses", md.WAREHOUSE, s.WarehouseCreate, s.WarehouseUpdate, s.WarehouseOut, "warehouses")

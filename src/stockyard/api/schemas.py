@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -403,6 +403,14 @@ class AdjustmentIn(Body):
     lines: Annotated[list[StockLineIn], Field(min_length=1, max_length=10000)]
     doc_ref: Annotated[str, StringConstraints(max_length=128)] | None = None
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    approval: Literal["auto", "request"] = Field(
+        "auto", description="request: wait for someone else's approval even below the configured quantity")
+
+
+class ApprovalPendingOut(Out):
+    approval_request_id: int
+    status: str
+    summary: str
 
 
 class AllocationIn(Body):

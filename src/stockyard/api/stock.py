@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from stockyard.api import schemas as s
-from stockyard.api.deps import DbDep, PrincipalDep
+from stockyard.api.deps import DbDep, StockAdjust, StockAllocate, StockOpening, StockRead
 from stockyard.db.ledger import WrittenPosting
 from stockyard.domain.adjustment import ADJUSTMENT_REASONS
 from stockyard.domain.stock import Bucket, StockItem, StockStatus
-from stockyard.services import ledger
 from stockyard.services import stock as svc
 
 router = APIRouter(prefix="/stock", tags=["stock"])
@@ -30,7 +30,7 @@ def _lines(lines: list[s.StockLineIn]) -> list[svc.StockLine]:
 
 
 @router.get("/balances", response_model=s.Page[s.BalanceOut], operation_id="list_balances")
-def balances(db: DbDep, principal: PrincipalDep, warehouse_id: int | None = None, zone_id: int | None = None,
+def balances(db: DbDep, principal: StockRead, warehouse_id: int | None = None, zone_id: int | None = None,
              location_id: int | None = None, container_id: int | None = None, owner_id: int | None = None,
              sku_id: int | None = None, lot_id: int | None = None, serial: str | None = None,
              status_: Annotated[StockStatus | None, Query(alias="status")] = None,
@@ -44,7 +44,7 @@ def balances(db: DbDep, principal: PrincipalDep, warehouse_id: int | None = None
 
 
 @router.get("/movements", response_model=s.Page[s.MovementOut], operation_id="list_movements")
-def movements(db: DbDep, principal: PrincipalDep, owner_id: int | None = None, sku_id: int | None = None,
+def movements(db: DbDep, principal: StockRead, owner_id: int | None = None, sku_id: int | None = None,
               lot_id: int | None = None, serial: str | None = None, location_id: int | None = None,
               container_id: int | None = None, posting_id: int | None = None, doc_type: str | None = None,
               doc_ref: str | None = None, since: datetime | None = None, until: datetime | None = None,
@@ -58,30 +58,38 @@ def movements(db: DbDep, principal: PrincipalDep, owner_id: int | None = None, s
 
 @router.post("/opening", status_code=status.HTTP_201_CREATED, response_model=s.PostingOut,
              operation_id="post_opening_stock")
-def opening(body: s.OpeningStockIn, db: DbDep, principal: PrincipalDep) -> Any:
+def opening(body: s.OpeningStockIn, db: DbDep, principal: StockOpening) -> Any:
     """Load opening stock at go-live; every line or none."""
     return _posting(svc.post_opening_stock(db, _lines(body.lines), principal=principal, doc_ref=body.doc_ref))
 
 
 @router.get("/adjustment-reasons", response_model=list[s.ReasonOut], operation_id="list_adjustment_reasons")
-def reasons() -> Any:
+def reasons(principal: StockRead) -> Any:
     return [{"code": r.code, "direction": r.direction.value, "description": r.description}
             for r in ADJUSTMENT_REASONS.values()]
 
 
-@router.post("/adjustments", status_code=status.HTTP_201_CREATED, response_model=s.PostingOut,
-             operation_id="post_adjustment")
-def adjust(body: s.AdjustmentIn, db: DbDep, principal: PrincipalDep) -> Any:
-    """Write stock on or off with a reason code; every line or none."""
-    return _posting(svc.post_adjustment(db, body.reason_code, _lines(body.lines), principal=principal,
-                                        doc_ref=body.doc_ref))
+@router.post("/adjustments", status_code=status.HTTP_201_CREATED, operation_id="post_adjustment",
+             responses={201: {"model": s.PostingOut}, 202: {"model": s.ApprovalPendingOut,
+                                                            "description": "waiting for approval"}})
+def adjust(body: s.AdjustmentIn, db: DbDep, principal: StockAdjust) -> Any:
+    """Write stock on or off with a reason code, every line or none; or file it for approval (202) when asked
+    to or when a line is above the configured quantity."""
+    outcome = svc.adjust(db, body.reason_code, _lines(body.lines), principal=principal, doc_ref=body.doc_ref,
+                         ask_approval=body.approval == "request")
+    if outcome.approval is not None:
+        pending = {"approval_request_id": outcome.approval["id"], "status": outcome.approval["status"],
+                   "summary": outcome.approval["summary"]}
+        return JSONResponse(pending, status_code=status.HTTP_202_ACCEPTED)
+    assert outcome.posting is not None
+    return s.PostingOut(**_posting(outcome.posting))
 
 
 @router.post("/postings/{posting_id}/reversal", status_code=status.HTTP_201_CREATED,
              response_model=s.PostingOut, operation_id="reverse_posting")
-def reverse(posting_id: int, db: DbDep, principal: PrincipalDep) -> Any:
+def reverse(posting_id: int, db: DbDep, principal: StockAdjust) -> Any:
     """Correct a posting by its exact opposite (at most once)."""
-    return _posting(ledger.reverse(db, posting_id, user=principal.name))
+    return _posting(svc.reverse_posting(db, posting_id, principal=principal))
 
 
 def _item_bucket(body: s.AllocationIn) -> tuple[StockItem, Bucket]:
@@ -91,17 +99,17 @@ def _item_bucket(body: s.AllocationIn) -> tuple[StockItem, Bucket]:
 
 @router.post("/allocations", status_code=status.HTTP_201_CREATED, response_model=s.PostingOut,
              operation_id="allocate_stock")
-def allocate(body: s.AllocationIn, db: DbDep, principal: PrincipalDep) -> Any:
+def allocate(body: s.AllocationIn, db: DbDep, principal: StockAllocate) -> Any:
     """Reserve available stock in one bucket; refused rather than ever over-allocating."""
     item, bucket = _item_bucket(body)
-    return _posting(ledger.allocate(db, item, bucket, body.quantity, user=principal.name,
-                                    doc_type=body.doc_type, doc_ref=body.doc_ref))
+    return _posting(svc.allocate_stock(db, item, bucket, body.quantity, principal=principal,
+                                       doc_type=body.doc_type, doc_ref=body.doc_ref))
 
 
 @router.post("/releases", status_code=status.HTTP_201_CREATED, response_model=s.PostingOut,
              operation_id="release_stock")
-def release(body: s.AllocationIn, db: DbDep, principal: PrincipalDep) -> Any:
+def release(body: s.AllocationIn, db: DbDep, principal: StockAllocate) -> Any:
     """Give back allocated stock in one bucket; never more than is allocated."""
     item, bucket = _item_bucket(body)
-    return _posting(ledger.release(db, item, bucket, body.quantity, user=principal.name,
-                                   doc_type=body.doc_type, doc_ref=body.doc_ref))
+    return _posting(svc.release_stock(db, item, bucket, body.quantity, principal=principal,
+                                      doc_type=body.doc_type, doc_ref=body.doc_ref))

@@ -10,12 +10,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from stockyard.cli.audit import audit_app, db_grant
+from stockyard.cli.users import user_app
 from stockyard.config import get_settings
 from stockyard.db.engine import Database
 
 app = typer.Typer(help="Stockyard warehouse management system.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(user_app, name="user")
+db_app.command("grant")(db_grant)
 console = Console(stderr=True)
 
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL; default "
@@ -58,6 +63,8 @@ def serve(host: Annotated[str | None, typer.Option(help="address to listen on")]
 @app.command()
 def demo(database_url: DatabaseUrl = None,
          force: Annotated[bool, typer.Option(help="load even if the database already has data")] = False,
+         credentials: Annotated[Path, typer.Option(help="where to write the demo users' sign-ins")] = Path(
+             "stockyard-demo-credentials.txt"),
          ) -> None:
     """Load the demo: 2 warehouses, 3 owners, ~200 SKUs, ~2,000 locations in aisles, opening stock."""
     from stockyard.db.migrate import upgrade
@@ -67,10 +74,26 @@ def demo(database_url: DatabaseUrl = None,
     upgrade(db.engine)
     if has_data(db) and not force:
         console.print("the database already has master data; demo not loaded (use --force to add it anyway)")
+        _demo_sign_ins(db, credentials)
         return
     with console.status("loading the demo warehouse") as status:
         summary = load_demo(db, progress=lambda message: status.update(message))
     console.print(summary)
+    _demo_sign_ins(db, credentials)
+
+
+def _demo_sign_ins(db: Database, credentials: Path) -> None:
+    from stockyard.demo_users import create_demo_users
+
+    made = create_demo_users(db)
+    if made is None:
+        return
+    password, logins = made
+    lines = [f"{login.username:<12} {login.role:<22} {login.scope}" for login in logins]
+    credentials.write_text("Stockyard demo sign-ins (all share one password)\n"
+                           f"password: {password}\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    credentials.chmod(0o600)
+    console.print(f"demo users created; password {password} (also in {credentials})")
 
 
 @app.command()

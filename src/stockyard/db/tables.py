@@ -285,3 +285,117 @@ idempotency_key = Table(
     Column("response_body", Text),
     Column("created_at", UtcDateTime, nullable=False, server_default=func.now()),
 )
+
+# ---------------------------------------------------------------- access control, audit, approvals
+
+app_user = Table(
+    "app_user", metadata, _id(),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("roles", JSON, nullable=False),  # role codes, built-in or custom
+    # Data scopes; NULL means every warehouse / zone / owner.
+    Column("warehouse_ids", JSON, nullable=True),
+    Column("zone_ids", JSON, nullable=True),
+    Column("owner_ids", JSON, nullable=True),
+    Column("language", String(16), nullable=False, server_default="en", default="en"),
+    Column("password_changed_at", UtcDateTime, nullable=False, server_default=func.now()),
+    *_stamps(),
+)
+
+custom_role = Table(
+    "custom_role", metadata, _id(),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("permissions", JSON, nullable=False),
+    *_stamps(),
+)
+
+user_session = Table(
+    "user_session", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 of the token; the token is never stored
+    Column("user_id", ForeignKey("app_user.id"), nullable=False),
+    Column("address", String(64)),
+    Column("user_agent", String(200)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),  # absolute timeout
+    Column("ended_at", UtcDateTime),
+    Column("end_reason", String(32)),
+    Index("ix_user_session_user", "user_id"),
+)
+
+login_failure = Table(
+    "login_failure", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_login_failure_username_at", "username", "at"),
+    Index("ix_login_failure_address_at", "address", "at"),
+)
+
+api_client = Table(
+    "api_client", metadata, _id(),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # erp | oms | tms | mes | other
+    Column("token_prefix", String(16), nullable=False, unique=True),  # shown in lists to tell tokens apart
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("permissions", JSON, nullable=False),
+    Column("warehouse_ids", JSON, nullable=True),
+    Column("zone_ids", JSON, nullable=True),
+    Column("owner_ids", JSON, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),
+    Column("created_by", String(64), nullable=False),
+    *_stamps(),
+)
+
+# The audit log is append-only: the database refuses UPDATE, DELETE and TRUNCATE on it (triggers in the
+# migration), and each entry's hash covers the previous one, so an edit anywhere breaks the chain.
+audit_entry = Table(
+    "audit_entry", metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=False),
+    Column("at", String(32), nullable=False),  # ISO 8601 UTC, exactly as hashed
+    Column("actor", String(64), nullable=False),
+    Column("roles", String(400), nullable=False),
+    Column("client", String(200)),
+    Column("action", String(64), nullable=False),
+    Column("object_type", String(64), nullable=False),
+    Column("object_id", String(64)),
+    Column("before", Text),  # canonical JSON
+    Column("after", Text),
+    Column("request_id", String(64)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_entry_object", "object_type", "object_id"),
+)
+
+# One row: the lock every audit append takes, and the sequence and hash it continues from.
+audit_head = Table(
+    "audit_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+approval_request = Table(
+    "approval_request", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("summary", String(400), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouse.id")),
+    Column("owner_id", ForeignKey("owner.id")),
+    Column("status", String(16), nullable=False),  # pending | approved | rejected | cancelled
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("decided_by", String(64)),
+    Column("decided_at", UtcDateTime),
+    Column("decision_note", String(400)),
+    Column("result", JSON),
+    Index("ix_approval_request_status", "status", "kind"),
+)

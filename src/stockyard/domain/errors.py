@@ -12,7 +12,7 @@ class DomainError(Exception):
     """A request broke a rule. ``code`` is stable for machines, ``message`` is for people."""
 
     code = "invalid"
-    kind = "invalid"  # invalid | not_found | conflict
+    kind = "invalid"  # invalid | not_found | conflict | unauthenticated | forbidden | throttled
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
                  details: dict[str, Any] | None = None) -> None:
@@ -52,3 +52,24 @@ class InsufficientStock(Conflict):
 
 class DuplicateSerial(Conflict):
     code = "duplicate_serial"
+
+
+class Unauthenticated(DomainError):
+    """No valid session or token: sign in again."""
+
+    code = "unauthenticated"
+    kind = "unauthenticated"
+
+
+class Forbidden(DomainError):
+    """Signed in, but the action needs a permission the principal does not have."""
+
+    code = "forbidden"
+    kind = "forbidden"
+
+
+class Throttled(DomainError):
+    """Too many attempts; ``details["retry_after"]`` says how many seconds to wait."""
+
+    code = "throttled"
+    kind = "throttled"

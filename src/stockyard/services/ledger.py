@@ -48,15 +48,32 @@ def release(db: Database, item: StockItem, bucket: Bucket, quantity: Decimal, *,
     return _one_allocation(db, "RELEASE", item, bucket, quantity, user, doc_type, doc_ref)
 
 
+def allocate_in(conn: Connection, item: StockItem, bucket: Bucket, quantity: Decimal, *, user: str,
+                doc_type: str | None = None, doc_ref: str | None = None) -> WrittenPosting:
+    """``allocate`` inside the caller's transaction (to write an audit entry or a document with it)."""
+    return _allocation_in(conn, "ALLOCATE", item, bucket, quantity, user, doc_type, doc_ref)
+
+
+def release_in(conn: Connection, item: StockItem, bucket: Bucket, quantity: Decimal, *, user: str,
+               doc_type: str | None = None, doc_ref: str | None = None) -> WrittenPosting:
+    """``release`` inside the caller's transaction."""
+    return _allocation_in(conn, "RELEASE", item, bucket, quantity, user, doc_type, doc_ref)
+
+
 def _one_allocation(db: Database, reason: str, item: StockItem, bucket: Bucket, quantity: Decimal, user: str,
                     doc_type: str | None, doc_ref: str | None) -> WrittenPosting:
+    return db.write(lambda conn: _allocation_in(conn, reason, item, bucket, quantity, user, doc_type, doc_ref))
+
+
+def _allocation_in(conn: Connection, reason: str, item: StockItem, bucket: Bucket, quantity: Decimal, user: str,
+                   doc_type: str | None, doc_ref: str | None) -> WrittenPosting:
     # The sign says reserve or release, so a caller's quantity must be positive either way.
     check_quantity(quantity, decimals=MAX_DECIMALS)
     signed = quantity if reason == "ALLOCATE" else -quantity
     request = PostingRequest(reason, allocations=[AllocationChange(item, bucket, signed)], doc_type=doc_type,
                              doc_ref=doc_ref, user=user)
     try:
-        return post(db, request)
+        return post_in(conn, request)
     except DomainError as error:
         if error.field and error.field.startswith("allocations[0]"):
             error.field = error.field.removeprefix("allocations[0]").lstrip(".") or None
@@ -69,6 +86,7 @@ def reverse(db: Database, posting_id: int, *, user: str) -> WrittenPosting:
 
 
 def reverse_in(conn: Connection, posting_id: int, *, user: str) -> WrittenPosting:
+    """``reverse`` inside the caller's transaction."""
     original = conn.execute(select(t.posting).where(t.posting.c.id == posting_id)).first()
     if original is None:
         raise NotFound(f"posting {posting_id} does not exist", field="posting_id")

@@ -1,20 +1,28 @@
 """Master data: create, read, update, list and deactivate warehouses, zones, locations, owners, SKUs, lots,
-suppliers, customers, carriers and containers. Referenced records are deactivated, never deleted."""
+suppliers, customers, carriers and containers. Referenced records are deactivated, never deleted.
+
+Every operation acts for a principal and sees only its data scope: each entity says once, as a WHERE clause
+(``Entity.scope``), which of its rows a scope holds. A record outside it answers exactly like a missing one (404
+by id, "does not exist" as a reference), so nobody learns that it exists. Every command is audited in the
+transaction of its change.
+
+Every operation takes the acting ``principal``; the demo, the benchmark and test builders act as ``SYSTEM``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stockyard.db import tables as t
 from stockyard.db.engine import Database, is_unique_violation
-from stockyard.domain.errors import Conflict, InvalidInput, NotFound
+from stockyard.domain.access import Principal, Scope
+from stockyard.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from stockyard.domain.master import (
     BarcodeKind,
     LocationKind,
@@ -29,23 +37,29 @@ from stockyard.domain.master import (
     check_unit,
 )
 from stockyard.domain.stock import VIRTUAL_LOCATION_CODES
+from stockyard.services import audit
 
 Row = dict[str, Any]
 Hook = Callable[[Connection, Row, Row | None], None]
+Clause = ColumnElement[bool]
+# The rows of an entity a scope holds, as a WHERE clause; None when the scope hides none of them.
+ScopeRule = Callable[[Scope], Clause | None]
 
 
-@dataclass(frozen=True)
-class Ref:
-    """A column that points at another record, which must exist and be active."""
+def shared(scope: Scope) -> Clause | None:
+    """The scope rule of records every principal with the permission may see (carriers)."""
+    return None
 
-    table: Table
-    label: str
-    same_owner: bool = False  # the referenced record belongs to the same owner as this one
-    same_warehouse: bool = False
+
+def anyone(scope: Scope) -> bool:
+    """The creation rule of records any principal with the permission may create (inside its scope)."""
+    return True
 
 
 @dataclass(frozen=True)
 class Entity:
+    """How one kind of master data is stored, checked and scoped."""
+
     name: str
     table: Table
     unique: Sequence[tuple[str, ...]]
@@ -56,6 +70,25 @@ class Entity:
     prepare: Hook | None = None
     after_write: Hook | None = None
     read_extra: Callable[[Connection, list[Row]], None] | None = None
+    scope: ScopeRule = shared
+    # Whether a principal of this scope may create one at all. Checked before anything is looked up, so a
+    # principal who may not create a warehouse learns nothing (not even that a code is taken) by trying.
+    creatable: Callable[[Scope], bool] = anyone
+
+    @property
+    def kind(self) -> str:
+        """The name in audit actions and error codes: the table's name ("sku", not "SKU")."""
+        return self.table.name
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A column that points at another record, which must exist, be active and lie in the principal's scope."""
+
+    entity: Entity
+    label: str
+    same_owner: bool = False  # the referenced record belongs to the same owner as this one
+    same_warehouse: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,14 +97,81 @@ class Page:
     next_cursor: int | None
 
 
+# ---------------------------------------------------------------- scopes
+
+
+def scope_filter(entity: Entity, principal: Principal) -> Clause | None:
+    """The WHERE clause that keeps ``entity``'s rows to the principal's scope; None when it hides nothing."""
+    if principal.scope.unrestricted:  # SYSTEM and administrators: no clause, no cost
+        return None
+    return entity.scope(principal.scope)
+
+
+def within(column: Any, ids: frozenset[int] | None) -> Clause | None:
+    """``column`` is one of ``ids``; None (no condition) when ``ids`` is None, meaning all."""
+    return None if ids is None else column.in_(sorted(ids))
+
+
+def visible_ids(conn: Connection, entity: Entity, principal: Principal, ids: Iterable[int]) -> set[int]:
+    """Which of ``ids`` exist and lie in the principal's scope: one query for any number of ids."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    clause = scope_filter(entity, principal)
+    query = select(entity.table.c.id).where(entity.table.c.id.in_(wanted))
+    if clause is not None:
+        query = query.where(clause)
+    return {int(i) for i in conn.execute(query).scalars()}
+
+
+def all_of(*clauses: Clause | None) -> Clause | None:
+    """The conjunction of the clauses given (None ones skipped); None when there are none."""
+    present = [c for c in clauses if c is not None]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else and_(*present)
+
+
+def _warehouse_scope(scope: Scope) -> Clause | None:
+    return within(t.warehouse.c.id, scope.warehouse_ids)
+
+
+def _zone_scope(scope: Scope) -> Clause | None:
+    return all_of(within(t.zone.c.warehouse_id, scope.warehouse_ids), within(t.zone.c.id, scope.zone_ids))
+
+
+def _location_scope(scope: Scope) -> Clause | None:
+    # Virtual locations have no zone: they belong to whoever may act in their warehouse (Scope.allows_location).
+    zone = None if scope.zone_ids is None else or_(t.location.c.zone_id.in_(sorted(scope.zone_ids)),
+                                                    t.location.c.virtual_kind.is_not(None))
+    return all_of(within(t.location.c.warehouse_id, scope.warehouse_ids), zone)
+
+
+def _owner_scope(scope: Scope) -> Clause | None:
+    return within(t.owner.c.id, scope.owner_ids)
+
+
+def _owned_by(table: Table) -> ScopeRule:
+    """Records of an owner (SKUs, suppliers, customers; lots, whose owner_id is always their SKU's owner)."""
+    return lambda scope: within(table.c.owner_id, scope.owner_ids)
+
+
+def _container_scope(scope: Scope) -> Clause | None:
+    return within(t.container.c.warehouse_id, scope.warehouse_ids)
+
+
 # ---------------------------------------------------------------- generic operations
 
 
-def create(db: Database, entity: Entity, data: Row) -> Row:
-    """Create a record; a duplicate code answers 409 naming the field, a bad reference 422."""
+def create(db: Database, entity: Entity, data: Row, *, principal: Principal) -> Row:
+    """Create a record inside the principal's scope; a duplicate code answers 409 naming the field, a bad or
+    out-of-scope reference 422, and a principal who may not create this kind of record at all 403."""
+    if not entity.creatable(principal.scope):
+        raise Forbidden(f"creating a {entity.name} needs access to every {entity.name}", code="outside_scope")
+
     def work(conn: Connection) -> Row:
         values = dict(data)
-        _check_refs(conn, entity, values)
+        _check_refs(conn, entity, principal, values)
         if entity.prepare:
             entity.prepare(conn, values, None)
         children: Row = {k: values.pop(k) for k in ("packs", "barcodes") if k in values}
@@ -86,52 +186,34 @@ def create(db: Database, entity: Entity, data: Row) -> Row:
             raise _duplicate(entity) from None
         if entity.after_write:
             entity.after_write(conn, {"id": new_id, **values, **children}, None)
-        return _get(conn, entity, new_id)
+        created = _landed(conn, entity, principal, new_id)
+        audit.record(conn, principal, f"{entity.kind}.create", entity.kind, new_id, after=created)
+        return created
     return db.write(work)
 
 
-def update_record(db: Database, entity: Entity, record_id: int, data: Row) -> Row:
-    """Change the given fields of a record; unknown ids answer 404, identity fields cannot change."""
-    def work(conn: Connection) -> Row:
-        existing = _get(conn, entity, record_id)
-        values = dict(data)
-        for name in entity.immutable:
-            if name in values and values[name] != existing[name]:
-                raise InvalidInput("cannot be changed once created", field=name, code="immutable")
-        _check_not_null(entity, values)
-        merged = {**existing, **values}
-        _check_refs(conn, entity, merged, only=values.keys())
-        if entity.prepare:
-            entity.prepare(conn, values, existing)
-        children: Row = {k: values.pop(k) for k in ("packs", "barcodes") if k in values}
-        _check_unique(conn, entity, {**existing, **values}, record_id)
-        try:
-            if values:
-                conn.execute(update(entity.table).where(entity.table.c.id == record_id)
-                             .values(**values, updated_at=datetime.now(UTC)))
-        except IntegrityError as error:
-            if not is_unique_violation(error):
-                raise
-            raise _duplicate(entity) from None
-        if entity.after_write:
-            entity.after_write(conn, {"id": record_id, **values, **children}, existing)
-        return _get(conn, entity, record_id)
-    return db.write(work)
+def update_record(db: Database, entity: Entity, record_id: int, data: Row, *,
+                  principal: Principal) -> Row:
+    """Change the given fields of a record; unknown or out-of-scope ids answer 404, identity fields cannot
+    change, and the record cannot be moved out of the principal's scope."""
+    return db.write(lambda conn: _change(conn, entity, record_id, data, principal, "update"))
 
 
-def deactivate(db: Database, entity: Entity, record_id: int) -> Row:
+def deactivate(db: Database, entity: Entity, record_id: int, *, principal: Principal) -> Row:
     """Deactivate instead of deleting: history that points at the record stays whole. It is a change like any
     other, so the entity's rules apply (a virtual location, managed by Stockyard, cannot be deactivated)."""
-    return update_record(db, entity, record_id, {"active": False})
+    return db.write(lambda conn: _change(conn, entity, record_id, {"active": False}, principal, "deactivate"))
 
 
-def get(db: Database, entity: Entity, record_id: int) -> Row:
-    return db.read(lambda conn: _get(conn, entity, record_id))
+def get(db: Database, entity: Entity, record_id: int, *, principal: Principal) -> Row:
+    """One record by id; 404 when it does not exist or lies outside the principal's scope."""
+    return db.read(lambda conn: _get(conn, entity, record_id, scope_filter(entity, principal)))
 
 
 def list_records(db: Database, entity: Entity, filters: Mapping[str, Any], *, q: str | None = None,
-                 cursor: int | None = None, limit: int = 50) -> Page:
-    """Records in id order, filtered by the entity's filter fields and a text search on code and name."""
+                 cursor: int | None = None, limit: int = 50, principal: Principal) -> Page:
+    """Records in the principal's scope in id order, filtered by the entity's filter fields and a text search
+    on code and name."""
     table = entity.table
     query = select(table).order_by(table.c.id).limit(limit + 1)
     for name, value in filters.items():
@@ -145,6 +227,9 @@ def list_records(db: Database, entity: Entity, filters: Mapping[str, Any], *, q:
         escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(or_(*(func.lower(table.c[c]).like(f"%{escaped}%", escape="\\")
                                   for c in entity.search)))
+    clause = scope_filter(entity, principal)
+    if clause is not None:
+        query = query.where(clause)
     if cursor is not None:
         query = query.where(table.c.id > cursor)
 
@@ -158,9 +243,43 @@ def list_records(db: Database, entity: Entity, filters: Mapping[str, Any], *, q:
     return db.read(work)
 
 
-def _get(conn: Connection, entity: Entity, record_id: int) -> Row:
-    row = conn.execute(select(entity.table).where(entity.table.c.id == record_id)).first()
+def _change(conn: Connection, entity: Entity, record_id: int, data: Row, principal: Principal,
+            command: str) -> Row:
+    existing = _get(conn, entity, record_id, scope_filter(entity, principal))
+    values = dict(data)
+    for name in entity.immutable:
+        if name in values and values[name] != existing[name]:
+            raise InvalidInput("cannot be changed once created", field=name, code="immutable")
+    _check_not_null(entity, values)
+    merged = {**existing, **values}
+    _check_refs(conn, entity, principal, merged, only=values.keys())
+    if entity.prepare:
+        entity.prepare(conn, values, existing)
+    children: Row = {k: values.pop(k) for k in ("packs", "barcodes") if k in values}
+    _check_unique(conn, entity, {**existing, **values}, record_id)
+    try:
+        if values:
+            conn.execute(update(entity.table).where(entity.table.c.id == record_id)
+                         .values(**values, updated_at=datetime.now(UTC)))
+    except IntegrityError as error:
+        if not is_unique_violation(error):
+            raise
+        raise _duplicate(entity) from None
+    if entity.after_write:
+        entity.after_write(conn, {"id": record_id, **values, **children}, existing)
+    changed = _landed(conn, entity, principal, record_id)
+    audit.record(conn, principal, f"{entity.kind}.{command}", entity.kind, record_id, before=existing,
+                 after=changed)
+    return changed
+
+
+def _get(conn: Connection, entity: Entity, record_id: int, clause: Clause | None) -> Row:
+    query = select(entity.table).where(entity.table.c.id == record_id)
+    if clause is not None:
+        query = query.where(clause)
+    row = conn.execute(query).first()
     if row is None:
+        # The same answer for a record outside the scope as for a missing one: its existence is not told.
         raise NotFound(f"{entity.name} {record_id} does not exist", field="id")
     record = dict(row._mapping)
     if entity.read_extra:
@@ -168,13 +287,30 @@ def _get(conn: Connection, entity: Entity, record_id: int) -> Row:
     return record
 
 
-def _check_refs(conn: Connection, entity: Entity, values: Row, only: Any = None) -> None:
+def _landed(conn: Connection, entity: Entity, principal: Principal, record_id: int) -> Row:
+    """The record as written, which must lie in the principal's scope: nobody creates or moves a record to
+    where they could no longer see it (a location without a zone, by a principal limited to some zones)."""
+    record = _get(conn, entity, record_id, None)
+    clause = scope_filter(entity, principal)
+    if clause is not None and conn.execute(
+            select(entity.table.c.id).where(entity.table.c.id == record_id, clause)).first() is None:
+        raise Forbidden(f"the {entity.name} would lie outside your data scope", code="outside_scope")
+    return record
+
+
+def _check_refs(conn: Connection, entity: Entity, principal: Principal, values: Row, only: Any = None) -> None:
     for column, ref in entity.refs.items():
         value = values.get(column)
         if value is None or (only is not None and column not in only):
             continue
-        target = conn.execute(select(ref.table).where(ref.table.c.id == value)).first()
+        table = ref.entity.table
+        query = select(table).where(table.c.id == value)
+        clause = scope_filter(ref.entity, principal)
+        if clause is not None:
+            query = query.where(clause)
+        target = conn.execute(query).first()
         if target is None:
+            # Out of scope reads exactly as missing.
             raise InvalidInput(f"{ref.label} {value} does not exist", field=column, code=f"unknown_{ref.label}")
         if not target.active:
             raise InvalidInput(f"{ref.label} {value} is inactive", field=column, code=f"inactive_{ref.label}")
@@ -358,32 +494,39 @@ def _prepare_zone_location(conn: Connection, values: Row, existing: Row | None) 
     _prepare_location(conn, values, existing)
 
 
-_warehouse_ref = Ref(t.warehouse, "warehouse")
-_owner_ref = Ref(t.owner, "owner")
+def _unrestricted(dimension: str) -> Callable[[Scope], bool]:
+    """Only a principal with every warehouse (owner, zone) may create one: a new one lies outside any list."""
+    return lambda scope: getattr(scope, dimension) is None
+
 
 WAREHOUSE = Entity("warehouse", t.warehouse, [("code",)], filters=["active", "code"],
-                   prepare=_prepare_warehouse, after_write=_warehouse_created)
+                   prepare=_prepare_warehouse, after_write=_warehouse_created, scope=_warehouse_scope,
+                   creatable=_unrestricted("warehouse_ids"))
+_warehouse_ref = Ref(WAREHOUSE, "warehouse")
 ZONE = Entity("zone", t.zone, [("warehouse_id", "code")], {"warehouse_id": _warehouse_ref},
-              filters=["warehouse_id", "kind", "active", "code"], immutable=["warehouse_id"])
+              filters=["warehouse_id", "kind", "active", "code"], immutable=["warehouse_id"], scope=_zone_scope,
+              creatable=_unrestricted("zone_ids"))
 LOCATION = Entity(
     "location", t.location, [("warehouse_id", "code")],
-    {"warehouse_id": _warehouse_ref, "zone_id": Ref(t.zone, "zone", same_warehouse=True)},
+    {"warehouse_id": _warehouse_ref, "zone_id": Ref(ZONE, "zone", same_warehouse=True)},
     filters=["warehouse_id", "zone_id", "kind", "status", "aisle", "active", "code", "virtual_kind"],
-    search=("code",), immutable=["warehouse_id"], prepare=_prepare_zone_location)
-OWNER = Entity("owner", t.owner, [("code",)], filters=["active", "code"])
+    search=("code",), immutable=["warehouse_id"], prepare=_prepare_zone_location, scope=_location_scope)
+OWNER = Entity("owner", t.owner, [("code",)], filters=["active", "code"], scope=_owner_scope,
+               creatable=_unrestricted("owner_ids"))
+_owner_ref = Ref(OWNER, "owner")
 SKU = Entity("SKU", t.sku, [("owner_id", "code")], {"owner_id": _owner_ref},
              filters=["owner_id", "category", "abc_class", "active", "code", "lot_control", "expiry_control",
                       "serial_control", "storage_condition"],
-             immutable=["owner_id"], prepare=_prepare_sku, after_write=_sku_written, read_extra=_sku_children)
-LOT = Entity("lot", t.lot, [("sku_id", "number")], {"sku_id": Ref(t.sku, "sku")},
+             immutable=["owner_id"], prepare=_prepare_sku, after_write=_sku_written, read_extra=_sku_children,
+             scope=_owned_by(t.sku))
+LOT = Entity("lot", t.lot, [("sku_id", "number")], {"sku_id": Ref(SKU, "sku")},
              filters=["sku_id", "owner_id", "number", "active", "expiry_date"], search=("number",),
-             immutable=["sku_id", "owner_id", "number"], prepare=_prepare_lot)
+             immutable=["sku_id", "owner_id", "number"], prepare=_prepare_lot, scope=_owned_by(t.lot))
 SUPPLIER = Entity("supplier", t.supplier, [("owner_id", "code")], {"owner_id": _owner_ref},
-                  filters=["owner_id", "active", "code"], immutable=["owner_id"])
+                  filters=["owner_id", "active", "code"], immutable=["owner_id"], scope=_owned_by(t.supplier))
 CUSTOMER = Entity("customer", t.customer, [("owner_id", "code")], {"owner_id": _owner_ref},
-                  filters=["owner_id", "active", "code"], immutable=["owner_id"])
-CARRIER = Entity("carrier", t.carrier, [("code",)], filters=["active", "code"])
+                  filters=["owner_id", "active", "code"], immutable=["owner_id"], scope=_owned_by(t.customer))
+CARRIER = Entity("carrier", t.carrier, [("code",)], filters=["active", "code"], scope=shared)
 CONTAINER = Entity("container", t.container, [("lpn",), ("sscc",)], {"warehouse_id": _warehouse_ref},
                    filters=["warehouse_id", "kind", "active", "lpn", "sscc"], search=("lpn", "sscc"),
-                   immutable=["warehouse_id"],
-                   prepare=_prepare_container)
+                   immutable=["warehouse_id"], prepare=_prepare_container, scope=_container_scope)

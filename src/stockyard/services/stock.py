@@ -1,8 +1,13 @@
-"""Stock use cases before the flows exist: opening stock, manual adjustments, balances and movement history."""
+"""Stock use cases before the flows exist: opening stock, manual adjustments, allocations, reversals, balances and
+movement history.
+
+Each acts for a principal and within its data scope: a record outside it is named in an error exactly as a
+missing one, lists leave its rows out, and every command writes its audit entry in the posting's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -10,16 +15,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, or_, select
 
+from stockyard.config import get_settings
 from stockyard.db import ledger as repo
 from stockyard.db import tables as t
 from stockyard.db.engine import Database, insert_missing
 from stockyard.db.ledger import WrittenPosting
+from stockyard.domain.access import Principal
 from stockyard.domain.adjustment import OPENING_REASON, Direction, adjustment_reason
-from stockyard.domain.errors import DomainError, InvalidInput
+from stockyard.domain.audit import canonical_json
+from stockyard.domain.errors import DomainError, InvalidInput, NotFound
 from stockyard.domain.master import check_lot_dates
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus, VirtualKind
-from stockyard.services import ledger
-from stockyard.services.principal import Principal
+from stockyard.services import approvals, audit, ledger
+from stockyard.services import masterdata as md
 
 
 @dataclass(frozen=True)
@@ -38,23 +46,221 @@ class StockLine:
     serial: str | None = None
 
 
+# A reference in a command, checked against the principal's scope: (field, entity, id).
+Reference = tuple[str, md.Entity, int | None]
+
+
 def post_opening_stock(db: Database, lines: Sequence[StockLine], *, principal: Principal,
                        doc_ref: str | None = None) -> WrittenPosting:
-    """Load stock at go-live: each line comes from the warehouse's adjustment location, all in one posting."""
+    """Load stock at go-live: each line comes from the warehouse's adjustment location, all in one posting.
+
+    Every line's owner, SKU, location and container must lie in the principal's scope; audited as
+    ``stock.opening``."""
     return db.write(lambda conn: _post_lines(conn, lines, Direction.GAIN, OPENING_REASON, principal,
                                              "opening", doc_ref))
 
 
 def post_adjustment(db: Database, reason_code: str, lines: Sequence[StockLine], *, principal: Principal,
                     doc_ref: str | None = None) -> WrittenPosting:
-    """Write stock on (报溢) or off (报损) with a reason code, all lines or none."""
+    """Write stock on (报溢) or off (报损) with a reason code, all lines or none; scoped and audited (as
+    ``stock.adjust``) like opening stock."""
     reason = adjustment_reason(reason_code)
     return db.write(lambda conn: _post_lines(conn, lines, reason.direction, reason.code, principal,
                                              "adjustment", doc_ref))
 
 
+@dataclass(frozen=True)
+class AdjustmentOutcome:
+    """Either the posting, or the approval request the adjustment now waits on."""
+
+    posting: WrittenPosting | None = None
+    approval: dict[str, Any] | None = None
+
+
+def adjust(db: Database, reason_code: str, lines: Sequence[StockLine], *, principal: Principal,
+           doc_ref: str | None = None, ask_approval: bool = False) -> AdjustmentOutcome:
+    """Post an adjustment, or file it for approval when asked to or when a line exceeds the configured
+    quantity (``STOCKYARD_ADJUSTMENT_APPROVAL_QUANTITY``). A filed adjustment is checked by posting it and
+    rolling that back, so a request that could never be carried out is refused now, not at approval."""
+    reason = adjustment_reason(reason_code)
+    limit = get_settings().adjustment_approval_quantity
+    if not ask_approval and (limit is None or all(line.quantity <= limit for line in lines)):
+        return AdjustmentOutcome(posting=post_adjustment(db, reason_code, lines, principal=principal,
+                                                         doc_ref=doc_ref))
+
+    def work(conn: Connection) -> dict[str, Any]:
+        trial = conn.begin_nested()
+        _post_lines(conn, lines, reason.direction, reason.code, principal, "adjustment", doc_ref, audited=False)
+        trial.rollback()
+        payload = {"reason_code": reason.code, "doc_ref": doc_ref, "lines": [_line_json(line) for line in lines]}
+        total = sum((line.quantity for line in lines), Decimal(0))
+        return approvals.request_in(
+            conn, principal, ADJUSTMENT_APPROVAL, payload,
+            summary=f"{reason.code} adjustment, {len(lines)} line(s), {total} in base units",
+            warehouse_id=_only(conn, "warehouse", lines), owner_id=_only(conn, "owner", lines))
+    return AdjustmentOutcome(approval=db.write(work))
+
+
+ADJUSTMENT_APPROVAL = "stock_adjustment"
+
+
+def _apply_adjustment(conn: Connection, requester: Principal, payload: Mapping[str, Any]) -> dict[str, Any]:
+    reason = adjustment_reason(payload["reason_code"])
+    lines = [_line_from_json(line) for line in payload["lines"]]
+    written = _post_lines(conn, lines, reason.direction, reason.code, requester, "adjustment", payload["doc_ref"])
+    return {"posting_id": written.posting_id, "movements": written.movements}
+
+
+approvals.register(ADJUSTMENT_APPROVAL, approvals.ApprovalKind("stock.adjust", _apply_adjustment))
+
+
+def _line_json(line: StockLine) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Decimal | date | StockStatus) else v) for k, v in vars(line).items()}
+
+
+def _line_from_json(data: Mapping[str, Any]) -> StockLine:
+    values = dict(data)
+    values["quantity"] = Decimal(values["quantity"])
+    values["status"] = StockStatus(values["status"])
+    for name in ("production_date", "expiry_date"):
+        if values.get(name):
+            values[name] = date.fromisoformat(values[name])
+    return StockLine(**values)
+
+
+def _only(conn: Connection, kind: str, lines: Sequence[StockLine]) -> int | None:
+    """The one warehouse (or owner) all lines are in, which scopes who sees the request; None if several."""
+    if kind == "owner":
+        owners = {line.owner_id for line in lines}
+        return owners.pop() if len(owners) == 1 else None
+    found = repo.load_locations(conn, sorted({line.location_id for line in lines}))
+    warehouses = {location.warehouse_id for location in found.values()}
+    return warehouses.pop() if len(warehouses) == 1 else None
+
+
+def allocate_stock(db: Database, item: StockItem, bucket: Bucket, quantity: Decimal, *, principal: Principal,
+                   doc_type: str | None = None, doc_ref: str | None = None) -> WrittenPosting:
+    """Reserve available stock in one bucket of the principal's scope; audited as ``stock.allocate``."""
+    def work(conn: Connection) -> WrittenPosting:
+        check_in_scope(conn, principal, _item_bucket_refs(item, bucket))
+        written = ledger.allocate_in(conn, item, bucket, quantity, user=principal.name, doc_type=doc_type,
+                                     doc_ref=doc_ref)
+        _audit_posting(conn, principal, "stock.allocate", written)
+        return written
+    return db.write(work)
+
+
+def release_stock(db: Database, item: StockItem, bucket: Bucket, quantity: Decimal, *, principal: Principal,
+                  doc_type: str | None = None, doc_ref: str | None = None) -> WrittenPosting:
+    """Give back allocated stock in one bucket of the principal's scope; audited as ``stock.release``."""
+    def work(conn: Connection) -> WrittenPosting:
+        check_in_scope(conn, principal, _item_bucket_refs(item, bucket))
+        written = ledger.release_in(conn, item, bucket, quantity, user=principal.name, doc_type=doc_type,
+                                    doc_ref=doc_ref)
+        _audit_posting(conn, principal, "stock.release", written)
+        return written
+    return db.write(work)
+
+
+def reverse_posting(db: Database, posting_id: int, *, principal: Principal) -> WrittenPosting:
+    """Correct a posting by its exact opposite (at most once); audited as ``stock.reverse``.
+
+    A posting answers 404, like a missing one, unless every movement and allocation entry in it lies wholly in
+    the principal's scope: the reversal moves stock in each of those places."""
+    def work(conn: Connection) -> WrittenPosting:
+        if not _posting_in_scope(conn, posting_id, principal):
+            raise NotFound(f"posting {posting_id} does not exist", field="posting_id")
+        written = ledger.reverse_in(conn, posting_id, user=principal.name)
+        _audit_posting(conn, principal, "stock.reverse", written)
+        return written
+    return db.write(work)
+
+
+def check_in_scope(conn: Connection, principal: Principal, refs: Sequence[Reference]) -> None:
+    """Refuse the first reference outside the principal's scope with the error of a missing record
+    (``unknown_sku``, "SKU 7 does not exist"), so the answer never tells that it exists. One query per kind."""
+    if principal.scope.unrestricted:
+        return
+    wanted: dict[str, set[int]] = {}
+    entities: dict[str, md.Entity] = {}
+    for _, entity, value in refs:
+        if value is not None:
+            wanted.setdefault(entity.kind, set()).add(value)
+            entities[entity.kind] = entity
+    visible = {kind: md.visible_ids(conn, entities[kind], principal, ids) for kind, ids in wanted.items()}
+    for field_name, entity, value in refs:
+        if value is not None and value not in visible[entity.kind]:
+            raise InvalidInput(f"{entity.name} {value} does not exist", field=field_name,
+                               code=f"unknown_{entity.kind}")
+
+
+def _line_refs(lines: Sequence[StockLine]) -> list[Reference]:
+    refs: list[Reference] = []
+    for index, line in enumerate(lines):
+        at = f"lines[{index}]."
+        refs += [(at + "owner_id", md.OWNER, line.owner_id), (at + "sku_id", md.SKU, line.sku_id),
+                 (at + "location_id", md.LOCATION, line.location_id),
+                 (at + "container_id", md.CONTAINER, line.container_id)]
+    return refs
+
+
+def _item_bucket_refs(item: StockItem, bucket: Bucket) -> list[Reference]:
+    # The lot needs no check of its own: the ledger refuses a lot that is not the (in-scope) SKU's.
+    return [("owner_id", md.OWNER, item.owner_id), ("sku_id", md.SKU, item.sku_id),
+            ("location_id", md.LOCATION, bucket.location_id), ("container_id", md.CONTAINER, bucket.container_id)]
+
+
+def _posting_in_scope(conn: Connection, posting_id: int, principal: Principal) -> bool:
+    if principal.scope.unrestricted:
+        return True
+    m, a = t.movement, t.allocation_entry
+    owners: set[int] = set()
+    locations: set[int] = set()
+    for r in conn.execute(select(m.c.owner_id, m.c.from_location_id, m.c.to_location_id)
+                          .where(m.c.posting_id == posting_id)):
+        owners.add(r.owner_id)
+        locations |= {r.from_location_id, r.to_location_id}
+    for e in conn.execute(select(a.c.owner_id, a.c.location_id).where(a.c.posting_id == posting_id)):
+        owners.add(e.owner_id)
+        locations.add(e.location_id)
+    # A movement's SKU always belongs to its owner, so the owners stand for the SKUs too.
+    return (all(principal.scope.allows_owner(o) for o in owners)
+            and md.visible_ids(conn, md.LOCATION, principal, locations) == locations)
+
+
+AUDITED_LINES = 50  # postings up to this size carry their lines in the audit entry; bigger ones a digest
+
+
+def _audit_posting(conn: Connection, principal: Principal, action: str, written: WrittenPosting) -> None:
+    """The audit entry of a stock command: the posting as written, read back in its own transaction."""
+    audit.record(conn, principal, action, "posting", written.posting_id, after=_posting_summary(conn, written))
+
+
+def _posting_summary(conn: Connection, written: WrittenPosting) -> dict[str, Any]:
+    p, m, a = t.posting, t.movement, t.allocation_entry
+    posting = conn.execute(select(p).where(p.c.id == written.posting_id)).one()
+    movements = conn.execute(
+        select(m.c.owner_id, m.c.sku_id, m.c.lot_id, m.c.serial, m.c.quantity, m.c.from_location_id,
+               m.c.from_container_id, m.c.from_status, m.c.to_location_id, m.c.to_container_id, m.c.to_status)
+        .where(m.c.posting_id == written.posting_id).order_by(m.c.id))
+    allocations = conn.execute(
+        select(a.c.owner_id, a.c.sku_id, a.c.lot_id, a.c.serial, a.c.location_id, a.c.container_id, a.c.status,
+               a.c.quantity).where(a.c.posting_id == written.posting_id).order_by(a.c.id))
+    moved = [dict(r._mapping) for r in movements]
+    reserved = [dict(r._mapping) for r in allocations]
+    summary = {"posting_id": written.posting_id, "reason": posting.reason, "doc_type": posting.doc_type,
+               "doc_ref": posting.doc_ref, "reverses_posting_id": posting.reverses_posting_id,
+               "movement_count": len(moved), "allocation_count": len(reserved),
+               # The ledger keeps the lines; the digest binds them to this entry, so an edited movement shows.
+               "lines_sha256": hashlib.sha256(canonical_json([moved, reserved]).encode()).hexdigest()}
+    if len(moved) + len(reserved) <= AUDITED_LINES:
+        summary.update(movements=moved, allocations=reserved)
+    return summary
+
+
 def _post_lines(conn: Connection, lines: Sequence[StockLine], direction: Direction, reason: str,
-                principal: Principal, doc_type: str, doc_ref: str | None) -> WrittenPosting:
+                principal: Principal, doc_type: str, doc_ref: str | None, *, audited: bool = True) -> WrittenPosting:
+    check_in_scope(conn, principal, _line_refs(lines))
     locations = repo.load_locations(conn, sorted({line.location_id for line in lines}))
     virtuals = repo.virtual_locations(conn, {loc.warehouse_id for loc in locations.values()},
                                       VirtualKind.ADJUSTMENT)
@@ -73,10 +279,13 @@ def _post_lines(conn: Connection, lines: Sequence[StockLine], direction: Directi
         source, target = (other, shelf) if direction is Direction.GAIN else (shelf, other)
         movements.append(Movement(item, source, target, line.quantity))
     try:
-        return ledger.post_in(conn, PostingRequest(reason, movements, doc_type=doc_type, doc_ref=doc_ref,
-                                                   user=principal.name))
+        written = ledger.post_in(conn, PostingRequest(reason, movements, doc_type=doc_type, doc_ref=doc_ref,
+                                                      user=principal.name))
     except DomainError as error:
         raise _as_line_error(error) from None
+    if audited:
+        _audit_posting(conn, principal, "stock.opening" if doc_type == "opening" else "stock.adjust", written)
+    return written
 
 
 def _as_line_error(error: DomainError) -> DomainError:
@@ -192,7 +401,10 @@ def list_balances(db: Database, f: BalanceFilter, *, principal: Principal, curso
         query = query.where(~b.c.is_virtual)
     if not f.include_empty:
         query = query.where(or_(b.c.on_hand != 0, b.c.allocated != 0))
-    query = _scoped(query, principal, b.c.warehouse_id, b.c.owner_id)
+    # The balance's location (warehouse, zone; virtual ones with their warehouse) and owner in scope.
+    scope = md.all_of(md.scope_filter(md.LOCATION, principal), _owner_in_scope(b.c.owner_id, principal))
+    if scope is not None:
+        query = query.where(scope)
     if cursor is not None:
         query = query.where(b.c.id > cursor)
     rows = db.read(lambda conn: [dict(r._mapping) for r in conn.execute(query)])
@@ -218,7 +430,10 @@ class MovementFilter:
 
 def list_movements(db: Database, f: MovementFilter, *, principal: Principal, cursor: int | None = None,
                    limit: int = 100) -> tuple[list[dict[str, Any]], int | None]:
-    """Movement history, newest first, for an item, a location, a lot, a serial or a document."""
+    """Movement history, newest first, for an item, a location, a lot, a serial or a document.
+
+    A movement is visible when its owner is in the principal's scope and its source or target location is (for a
+    principal limited to zones, its physical one: see ``_movement_places``)."""
     m, p = t.movement, t.posting
     query: Select[Any] = (select(m, p.c.reason, p.c.doc_type, p.c.doc_ref, p.c.user_name)
                           .join(p, p.c.id == m.c.posting_id).order_by(m.c.id.desc()).limit(limit + 1))
@@ -236,23 +451,34 @@ def list_movements(db: Database, f: MovementFilter, *, principal: Principal, cur
         query = query.where(m.c.created_at >= f.since)
     if f.until is not None:
         query = query.where(m.c.created_at < f.until)
-    if principal.owner_ids is not None:
-        query = query.where(m.c.owner_id.in_(principal.owner_ids))
-    if principal.warehouse_ids is not None:
-        here = select(t.location.c.id).where(t.location.c.warehouse_id.in_(principal.warehouse_ids))
+    places = _movement_places(principal)
+    if places is not None:
+        here = select(t.location.c.id).where(places)
         query = query.where(or_(m.c.from_location_id.in_(here), m.c.to_location_id.in_(here)))
+    owned = _owner_in_scope(m.c.owner_id, principal)
+    if owned is not None:
+        query = query.where(owned)
     if cursor is not None:
         query = query.where(m.c.id < cursor)
     rows = db.read(lambda conn: [dict(r._mapping) for r in conn.execute(query)])
     return _page(rows, limit)
 
 
-def _scoped(query: Select[Any], principal: Principal, warehouse: Any, owner: Any) -> Select[Any]:
-    if principal.warehouse_ids is not None:
-        query = query.where(warehouse.in_(principal.warehouse_ids))
-    if principal.owner_ids is not None:
-        query = query.where(owner.in_(principal.owner_ids))
-    return query
+def _movement_places(principal: Principal) -> md.Clause | None:
+    """The locations whose movements a principal sees: those of its scope, a virtual one with its warehouse.
+
+    Except for a principal limited to some zones: every receipt or adjustment in any zone of the warehouse
+    passes through the warehouse's virtual locations, so counting them would show it every other zone's
+    movements (and those zones' location ids). For it, only the physical side in its zones counts."""
+    if principal.zone_ids is None:
+        return md.scope_filter(md.LOCATION, principal)
+    return md.all_of(md.within(t.location.c.warehouse_id, principal.warehouse_ids),
+                     md.within(t.location.c.zone_id, principal.zone_ids))
+
+
+def _owner_in_scope(column: Any, principal: Principal) -> md.Clause | None:
+    """Stock rows carry their owner: the owner rule of ``md.OWNER`` applied to that column."""
+    return None if principal.scope.unrestricted else md.within(column, principal.owner_ids)
 
 
 def _page(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], int | None]:
