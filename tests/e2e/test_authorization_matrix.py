@@ -26,11 +26,15 @@ from tests.helpers import make_user
 
 # Path parameter → the kind of object it names (for /{record_id}, the collection in the path says).
 PARAM_KINDS = {"user_id": "users", "role_id": "roles", "client_id": "clients", "posting_id": "postings",
-               "request_id": "approvals"}
+               "request_id": "approvals", "receipt_id": "receipts", "task_id": "tasks", "rule_id": "rules",
+               "warehouse_id": "warehouses"}
 # Kinds with no owner or warehouse: every principal with the permission sees all of them.
 SHARED = {"carriers", "roles"}
 # Minimal valid bodies where an empty one would fail validation before the access check matters.
-BODIES: dict[str, dict[str, Any]] = {"set_user_password": {"password": "another-long-passphrase"}}
+BODIES: dict[str, dict[str, Any]] = {"set_user_password": {"password": "another-long-passphrase"},
+                                     "receive": {"location_id": 1},
+                                     "create_putaway_rule": {"name": "R", "priority": 1, "policy": "nearest_empty"}}
+QUERIES: dict[str, dict[str, str]] = {"parse_scan": {"code": "LOC-1"}}
 SKIP_AUDIT = {"login", "logout"}  # audited by their own tests (a fresh session is needed each time)
 
 
@@ -67,6 +71,14 @@ def _build(client: TestClient, db: Database) -> World:
             "masterdata.read"], "warehouse_ids": [side["warehouses"]], "owner_ids": [side["owners"]]})["id"]
         side["roles"] = create(client, "roles", {"code": f"custom{n}", "name": f"Custom {n}",
                                                  "permissions": ["stock.read"]})["id"]
+        side["receipts"] = create(client, "receipts", {
+            "owner_id": side["owners"], "warehouse_id": side["warehouses"], "external_ref": f"PO{n}",
+            "type": "purchase", "lines": [{"sku_id": side["skus"], "quantity": "5"}]})["id"]
+        received = ok(client.post(f"{API}/receipts/{side['receipts']}/receive", json={
+            "location_id": side["locations"], "sku_id": side["skus"], "quantity": "2", "lot": "R1"}), 201)
+        side["tasks"] = received["putaway_tasks"][0]["id"]
+        side["rules"] = create(client, f"warehouses/{side['warehouses']}/putaway-rules", {
+            "name": "Anywhere", "priority": 1, "policy": "nearest_capacity"})["id"]
         side["approvals"] = ok(client.post(f"{API}/stock/adjustments", json={
             "reason_code": "DAMAGED", "approval": "request", "lines": [{
                 "owner_id": side["owners"], "sku_id": side["skus"], "location_id": side["locations"],
@@ -105,8 +117,8 @@ def setting(client: TestClient, db: Database) -> tuple[TestClient, World, list[O
 
 
 def _call(client: TestClient, op: Operation, ids: dict[str, int], headers: dict[str, str]) -> Any:
-    body = BODIES.get(op.operation_id, {}) if op.method in ("POST", "PATCH") else None
-    return client.request(op.method, op.url(ids), json=body, headers=headers)
+    body = BODIES.get(op.operation_id, {}) if op.method in ("POST", "PATCH", "PUT") else None
+    return client.request(op.method, op.url(ids), json=body, headers=headers, params=QUERIES.get(op.operation_id))
 
 
 def _session(db: Database, username: str, **user: Any) -> dict[str, str]:
@@ -190,7 +202,7 @@ def test_lists_carry_no_out_of_scope_row(setting: tuple[TestClient, World, list[
     for op in operations:
         if op.method != "GET" or op.params or op.permission == "public":
             continue
-        response = client.get(op.url({}), headers=headers)
+        response = client.get(op.url({}), headers=headers, params=QUERIES.get(op.operation_id))
         if response.status_code == 403:  # e.g. the audit log: for principals with an unrestricted scope only
             assert response.json()["error"]["code"] == "outside_scope", op.path
             continue

@@ -153,13 +153,26 @@ class LocationOut(Out):
 
 # ---------------------------------------------------------------- owners, SKUs, lots
 
-class OwnerCreate(Body):
+Percent = Annotated[Decimal, Field(ge=0, le=1000, max_digits=10, decimal_places=4)]
+ShelfDays = Annotated[int, Field(ge=0, le=36500)]
+ReceiptTypeName = Literal["purchase", "customer_return", "transfer_in", "production"]
+
+
+class OwnerPolicy(Body):
+    over_receipt_pct: Percent | None = Field(None, description="over-receipt tolerance, % of the expected quantity")
+    min_shelf_life_days: ShelfDays | None = Field(None, description="refuse stock with less shelf life left")
+    qc_required: bool | None = Field(None, description="all received stock goes to QC")
+    qc_receipt_types: list[ReceiptTypeName] | None = Field(None, description="receipt types that go to QC")
+    blind_receiving: bool | None = Field(None, description="receivers do not see expected quantities")
+
+
+class OwnerCreate(OwnerPolicy):
     code: Code
     name: Name
     contact: dict[str, Any] | None = None
 
 
-class OwnerUpdate(Body):
+class OwnerUpdate(OwnerPolicy):
     name: Name | None = None
     contact: dict[str, Any] | None = None
     active: bool | None = None
@@ -170,6 +183,11 @@ class OwnerOut(Out):
     code: str
     name: str
     contact: dict[str, Any] | None
+    over_receipt_pct: Decimal
+    min_shelf_life_days: int | None
+    qc_required: bool
+    qc_receipt_types: list[str] | None
+    blind_receiving: bool
     active: bool
     created_at: datetime
     updated_at: datetime
@@ -206,6 +224,9 @@ class SkuFields(Body):
     shelf_life_days: Annotated[int, Field(gt=0)] | None = None
     serial_control: bool | None = None
     storage_condition: StorageCondition | None = None
+    over_receipt_pct: Percent | None = Field(None, description="overrides the owner's tolerance")
+    min_shelf_life_days: ShelfDays | None = Field(None, description="overrides the owner's minimum")
+    qc_required: bool | None = Field(None, description="overrides the owner's QC setting")
     packs: list[PackIn] | None = None
     barcodes: list[BarcodeIn] | None = None
 
@@ -255,6 +276,9 @@ class SkuOut(Out):
     shelf_life_days: int | None
     serial_control: bool
     storage_condition: str | None
+    over_receipt_pct: Decimal | None
+    min_shelf_life_days: int | None
+    qc_required: bool | None
     packs: list[PackOut]
     barcodes: list[BarcodeOut]
     active: bool

@@ -94,6 +94,12 @@ owner = Table(
     Column("code", String(32), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("contact", JSON),
+    # Inbound policy (a SKU may override the first three).
+    Column("over_receipt_pct", Exact, nullable=False, server_default="0", default=0),
+    Column("min_shelf_life_days", Integer),
+    Column("qc_required", Boolean, nullable=False, server_default=text("false"), default=False),
+    Column("qc_receipt_types", JSON),  # receipt types whose stock always goes to QC, e.g. ["customer_return"]
+    Column("blind_receiving", Boolean, nullable=False, server_default=text("false"), default=False),
     *_stamps(),
 )
 
@@ -114,6 +120,10 @@ sku = Table(
     Column("shelf_life_days", Integer),
     Column("serial_control", Boolean, nullable=False, server_default=text("false"), default=False),
     Column("storage_condition", String(32)),
+    # Overrides of the owner's inbound policy; NULL follows the owner.
+    Column("over_receipt_pct", Exact),
+    Column("min_shelf_life_days", Integer),
+    Column("qc_required", Boolean),
     *_stamps(),
     UniqueConstraint("owner_id", "code"),
 )
@@ -398,4 +408,170 @@ approval_request = Table(
     Column("decision_note", String(400)),
     Column("result", JSON),
     Index("ix_approval_request_status", "status", "kind"),
+)
+
+
+# ---------------------------------------------------------------- inbound
+
+receipt = Table(
+    "receipt", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("external_ref", String(64), nullable=False),
+    Column("type", String(24), nullable=False),  # purchase | customer_return | transfer_in | production
+    Column("supplier_id", ForeignKey("supplier.id")),
+    Column("expected_date", Date),
+    Column("status", String(16), nullable=False),  # created | receiving | closed | cancelled
+    Column("content_hash", String(64), nullable=False),  # what the outside system sent, for idempotent intake
+    Column("note", String(500)),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime),
+    UniqueConstraint("owner_id", "external_ref"),
+    Index("ix_receipt_warehouse_status", "warehouse_id", "status"),
+)
+
+receipt_line = Table(
+    "receipt_line", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("receipt_id", ForeignKey("receipt.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("expected_quantity", Exact, nullable=False),  # base units
+    Column("ordered_quantity", Exact, nullable=False),  # as ordered, in ordered_uom
+    Column("ordered_uom", String(3), nullable=False),
+    Column("expected_lot", String(64)),
+    Column("expected_expiry", Date),
+    Column("expected_serials", JSON),
+    Column("received_quantity", Exact, nullable=False, server_default="0", default=0),
+    Column("damaged_quantity", Exact, nullable=False, server_default="0", default=0),
+    UniqueConstraint("receipt_id", "line_no"),
+    Index("ix_receipt_line_sku", "sku_id"),
+)
+
+# One row per receiving scan / entry: what came in, where it was put and the posting that booked it.
+receipt_event = Table(
+    "receipt_event", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("receipt_id", ForeignKey("receipt.id"), nullable=False),
+    Column("receipt_line_id", ForeignKey("receipt_line.id"), nullable=False),
+    Column("posting_id", ForeignKey("posting.id"), nullable=False),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("serial", String(64)),
+    Column("quantity", Exact, nullable=False),
+    Column("damaged_quantity", Exact, nullable=False),
+    Column("status", String(16), nullable=False),  # the status the good quantity went into: available | qc
+    Column("location_id", ForeignKey("location.id"), nullable=False),
+    Column("container_id", ForeignKey("container.id")),
+    Column("user_name", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_receipt_event_receipt", "receipt_id"),
+)
+
+qc_inspection = Table(
+    "qc_inspection", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("receipt_id", ForeignKey("receipt.id")),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("location_id", ForeignKey("location.id"), nullable=False),
+    Column("container_id", ForeignKey("container.id")),
+    Column("quantity", Exact, nullable=False),
+    Column("sampled_quantity", Exact, nullable=False),
+    Column("result", String(16), nullable=False),  # pass | fail | partial
+    Column("passed_quantity", Exact, nullable=False),
+    Column("damaged_quantity", Exact, nullable=False),
+    Column("returned_quantity", Exact, nullable=False),
+    Column("note", String(500)),
+    Column("posting_id", ForeignKey("posting.id"), nullable=False),
+    Column("inspector", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_qc_inspection_receipt", "receipt_id"),
+)
+
+# The fixed home location (pick face) of a SKU in a warehouse, for the fixed-home putaway policy.
+sku_home = Table(
+    "sku_home", metadata,
+    Column("sku_id", ForeignKey("sku.id"), primary_key=True),
+    Column("warehouse_id", ForeignKey("warehouse.id"), primary_key=True),
+    Column("location_id", ForeignKey("location.id"), nullable=False),
+)
+
+putaway_rule = Table(
+    "putaway_rule", metadata, _id(),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("policy", String(24), nullable=False),
+    Column("target_zone_id", ForeignKey("zone.id")),
+    Column("owner_id", ForeignKey("owner.id")),
+    Column("sku_id", ForeignKey("sku.id")),
+    Column("category", String(64)),
+    Column("abc_class", String(1)),
+    Column("storage_condition", String(32)),
+    Column("receipt_type", String(24)),
+    Column("status", String(16)),
+    Column("lot_controlled", Boolean),
+    Column("expires_within_days", Integer),
+    *_stamps(),
+    Index("ix_putaway_rule_warehouse", "warehouse_id", "priority"),
+)
+
+# A unit of work for one operator: putaway now; picks, moves, replenishments and counts later.
+task = Table(
+    "task", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # putaway
+    Column("status", String(16), nullable=False),  # open | done | cancelled
+    Column("receipt_id", ForeignKey("receipt.id")),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("serial", String(64)),
+    Column("stock_status", String(16), nullable=False),
+    Column("from_location_id", ForeignKey("location.id"), nullable=False),
+    Column("from_container_id", ForeignKey("container.id")),
+    Column("quantity", Exact, nullable=False),  # still to do
+    Column("done_quantity", Exact, nullable=False, server_default="0", default=0),
+    Column("to_location_id", ForeignKey("location.id")),  # the suggestion; planned capacity counts it
+    Column("rule_id", ForeignKey("putaway_rule.id")),
+    Column("explanation", JSON),
+    Column("assigned_to", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_task_open", "warehouse_id", "kind", "status"),
+    Index("ix_task_to_location", "to_location_id", "status"),
+)
+
+task_confirmation = Table(
+    "task_confirmation", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("task_id", ForeignKey("task.id"), nullable=False),
+    Column("posting_id", ForeignKey("posting.id"), nullable=False),
+    Column("quantity", Exact, nullable=False),
+    Column("to_location_id", ForeignKey("location.id"), nullable=False),
+    Column("to_container_id", ForeignKey("container.id")),
+    Column("overridden", Boolean, nullable=False),  # the operator chose another location than suggested
+    Column("override_reason", String(200)),
+    Column("user_name", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_task_confirmation_task", "task_id"),
+)
+
+# Events for outside systems, written in the transaction of the change; a relay delivers them later.
+outbox_event = Table(
+    "outbox_event", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("topic", String(64), nullable=False),
+    Column("owner_id", ForeignKey("owner.id")),
+    Column("aggregate_type", String(32), nullable=False),
+    Column("aggregate_id", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime),
+    Index("ix_outbox_event_undelivered", "delivered_at", "id"),
 )

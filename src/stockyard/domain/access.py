@@ -18,6 +18,10 @@ PERMISSIONS: Mapping[str, str] = {
     "stock.opening": "post opening stock (go-live)",
     "stock.adjust": "post or request stock adjustments and reversals",
     "stock.allocate": "allocate and release stock",
+    "inbound.read": "see receipt orders, receiving progress, QC and putaway tasks",
+    "inbound.manage": "create, cancel and close receipt orders; putaway rules and home locations",
+    "inbound.receive": "receive stock and confirm putaway tasks",
+    "inbound.qc": "record quality inspections",
     "approvals.read": "see approval requests",
     "approvals.decide": "approve or reject other people's requests",
     "reports.read": "read reports",
@@ -41,17 +45,19 @@ class BuiltinRole(StrEnum):
 
 
 _READ_STOCK = frozenset({"masterdata.read", "stock.read"})
+_INBOUND = frozenset({"inbound.read", "inbound.manage", "inbound.receive", "inbound.qc"})
 BUILTIN_ROLES: Mapping[str, frozenset[str]] = {
     BuiltinRole.SYSTEM_ADMINISTRATOR: frozenset(PERMISSIONS),
-    BuiltinRole.WAREHOUSE_MANAGER: _READ_STOCK | {
+    BuiltinRole.WAREHOUSE_MANAGER: _READ_STOCK | _INBOUND | {
         "masterdata.write", "stock.opening", "stock.adjust", "stock.allocate", "approvals.read",
         "approvals.decide", "reports.read", "audit.read", "users.read"},
-    # Operators act through tasks (receiving, picking, counting); those flows add their permissions here.
-    BuiltinRole.OPERATOR: _READ_STOCK,
-    BuiltinRole.DATA_ANALYST: _READ_STOCK | {"reports.read"},
+    # Operators act through tasks: receiving, QC and putaway now; picking and counting with their flows.
+    BuiltinRole.OPERATOR: _READ_STOCK | {"inbound.read", "inbound.receive", "inbound.qc"},
+    BuiltinRole.DATA_ANALYST: _READ_STOCK | {"reports.read", "inbound.read"},
     BuiltinRole.IT_SUPPORT: frozenset({"masterdata.read", "users.read", "users.manage", "clients.manage",
                                        "audit.read", "audit.verify", "ledger.verify"}),
-    BuiltinRole.COORDINATOR: _READ_STOCK | {"stock.allocate", "approvals.read", "reports.read"},
+    BuiltinRole.COORDINATOR: _READ_STOCK | {"stock.allocate", "approvals.read", "reports.read", "inbound.read",
+                                            "inbound.manage"},
     BuiltinRole.FINANCE: frozenset({"reports.read"}),
 }
 

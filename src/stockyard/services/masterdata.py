@@ -124,6 +124,22 @@ def visible_ids(conn: Connection, entity: Entity, principal: Principal, ids: Ite
     return {int(i) for i in conn.execute(query).scalars()}
 
 
+def require(conn: Connection, principal: Principal, field_name: str, entity: Entity, record_id: int) -> Row:
+    """A record a command refers to: it must exist, be active and lie in the principal's scope, else the 422 of
+    a missing record naming the field (a record outside the scope is not told apart from a missing one)."""
+    query = select(entity.table).where(entity.table.c.id == record_id)
+    clause = scope_filter(entity, principal)
+    if clause is not None:
+        query = query.where(clause)
+    row = conn.execute(query).first()
+    if row is None:
+        raise InvalidInput(f"{entity.name} {record_id} does not exist", field=field_name,
+                           code=f"unknown_{entity.kind}")
+    if not row.active:
+        raise InvalidInput(f"{entity.name} {record_id} is inactive", field=field_name, code=f"inactive_{entity.kind}")
+    return dict(row._mapping)
+
+
 def all_of(*clauses: Clause | None) -> Clause | None:
     """The conjunction of the clauses given (None ones skipped); None when there are none."""
     present = [c for c in clauses if c is not None]
@@ -203,6 +219,11 @@ def deactivate(db: Database, entity: Entity, record_id: int, *, principal: Princ
     """Deactivate instead of deleting: history that points at the record stays whole. It is a change like any
     other, so the entity's rules apply (a virtual location, managed by Stockyard, cannot be deactivated)."""
     return db.write(lambda conn: _change(conn, entity, record_id, {"active": False}, principal, "deactivate"))
+
+
+def get_in(conn: Connection, entity: Entity, record_id: int, principal: Principal) -> Row:
+    """A record in the principal's scope, inside the caller's transaction; 404 otherwise."""
+    return _get(conn, entity, record_id, scope_filter(entity, principal))
 
 
 def get(db: Database, entity: Entity, record_id: int, *, principal: Principal) -> Row:

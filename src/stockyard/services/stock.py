@@ -264,7 +264,7 @@ def _post_lines(conn: Connection, lines: Sequence[StockLine], direction: Directi
     locations = repo.load_locations(conn, sorted({line.location_id for line in lines}))
     virtuals = repo.virtual_locations(conn, {loc.warehouse_id for loc in locations.values()},
                                       VirtualKind.ADJUSTMENT)
-    lots = _resolve_lots(conn, lines)
+    lots = resolve_lots(conn, lines)
     movements: list[Movement] = []
     for index, line in enumerate(lines):
         location = locations.get(line.location_id)
@@ -308,7 +308,7 @@ def _lot_number(line: StockLine) -> str | None:
     return line.lot_number
 
 
-def _resolve_lots(conn: Connection, lines: Sequence[StockLine]) -> list[int | None]:
+def resolve_lots(conn: Connection, lines: Sequence[StockLine]) -> list[int | None]:
     """Each line's lot id by number, creating the lots not seen before: a few queries for any number of lines."""
     wanted: dict[tuple[int, str], tuple[int, StockLine]] = {}
     for index, line in enumerate(lines):

@@ -1,0 +1,18 @@
+"""Printable documents: pallet labels (ZPL and PDF) and receiving reports (PDF). Rendering only: plain
+dataclasses in, bytes or text out; no database and no web framework."""
+
+from stockyard.documents.labels import (
+    PalletLabel,
+    gs1_barcode_data,
+    gs1_element_string,
+    pallet_label_pdf,
+    pallet_label_zpl,
+)
+
+__all__ = [
+    "PalletLabel",
+    "gs1_barcode_data",
+    "gs1_element_string",
+    "pallet_label_pdf",
+    "pallet_label_zpl",
+]
