@@ -293,3 +293,19 @@ def test_pallet_labels(client: TestClient, site: Site) -> None:
     assert f"(02){TEA_GTIN}(17){LATER:%y%m%d}(37)60(10)L1" in zpl.text
     pdf = client.get(f"{API}/containers/{got['container_id']}/label", params={"format": "pdf"})
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
+
+
+def test_planned_putaways_count_against_capacity(client: TestClient, site: Site) -> None:
+    receipt = create(client, "receipts", {**asn(site), "lines": [{"sku_id": site.tea, "quantity": "200"}]})
+    url = f"{API}/receipts/{receipt['id']}/receive"
+    scan = gs1(f"01{TEA_GTIN}17{LATER:%y%m%d}10L1")
+    first = ok(client.post(url, json={"location_id": site.dock, "scan": scan, "quantity": "60", "lpn": "P1"}), 201)
+    second = ok(client.post(url, json={"location_id": site.dock, "scan": scan, "quantity": "30", "lpn": "P2"}), 201)
+    third = ok(client.post(url, json={"location_id": site.dock, "scan": scan, "quantity": "60", "lpn": "P3"}), 201)
+    a, b, c = (r["putaway_tasks"][0] for r in (first, second, third))
+    assert a["to_location_id"] == site.shelves[0]  # nearest empty shelf
+    # 60 planned + 30 fit the 100 of S-01: consolidated with the same SKU and lot...
+    assert b["to_location_id"] == site.shelves[0] and b["explanation"]["rule"] == "Same SKU together"
+    # ...but another 60 would not, though nothing is on the shelf yet: planned putaways count.
+    assert c["to_location_id"] == site.shelves[1]
+    assert "room" in " ".join(s["why"] for s in c["explanation"]["skipped"])

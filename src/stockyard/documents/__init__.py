@@ -8,11 +8,16 @@ from stockyard.documents.labels import (
     pallet_label_pdf,
     pallet_label_zpl,
 )
+from stockyard.documents.reports import QcLine, ReceivingReport, ReportLine, receiving_report_pdf
 
 __all__ = [
     "PalletLabel",
+    "QcLine",
+    "ReceivingReport",
+    "ReportLine",
     "gs1_barcode_data",
     "gs1_element_string",
     "pallet_label_pdf",
     "pallet_label_zpl",
+    "receiving_report_pdf",
 ]

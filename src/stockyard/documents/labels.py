@@ -39,7 +39,9 @@ GS = "\x1d"  # what a scanner sends where the symbol has an FNC1 separator
 @dataclass(frozen=True)
 class PalletLabel:
     """What a pallet label shows. GS1 rules decide what goes into the GS1-128 barcode: the contents GTIN (02)
-    only with a count (37), and lot (10) and expiry (17) only with both; otherwise they are printed as text only.
+    only with a count (37) of 1 to 99,999,999, lot (10) and expiry (17) only with both, and a lot only when it is
+    1 to 20 characters of GS1 set 82. What the barcode cannot carry is still printed as text. A wrong SSCC or
+    GTIN check digit is refused (``InvalidInput``): those are identifiers, not something to leave out quietly.
     """
 
     lpn: str  # the container's licence plate (always printed, human readable)
@@ -81,29 +83,16 @@ def _gs1_elements(label: PalletLabel) -> list[_Element]:
     elements: list[_Element] = []
     if label.sscc is not None:
         elements.append(_Element("00", check_sscc(label.sscc), variable=False))
-    count = _checked_count(label.count)
-    if label.content_gtin is None or count is None:
+    gtin = check_gtin(label.content_gtin, field="content_gtin") if label.content_gtin is not None else None
+    if gtin is None or label.count is None or not 1 <= label.count <= _MAX_COUNT:
         return elements
-    elements.append(_Element("02", check_gtin(label.content_gtin, field="content_gtin"), variable=False))
+    elements.append(_Element("02", gtin, variable=False))
     if label.expiry is not None:
         elements.append(_Element("17", label.expiry.strftime("%y%m%d"), variable=False))
-    elements.append(_Element("37", str(count), variable=True))
-    if label.lot is not None:
-        elements.append(_Element("10", _checked_lot(label.lot), variable=True))
+    elements.append(_Element("37", str(label.count), variable=True))
+    if label.lot is not None and _GS1_LOT.fullmatch(label.lot):
+        elements.append(_Element("10", label.lot, variable=True))
     return elements
-
-
-def _checked_count(count: int | None) -> int | None:
-    if count is not None and not 1 <= count <= _MAX_COUNT:
-        raise InvalidInput(f"a pallet label's count is 1 to {_MAX_COUNT}", field="count", code="invalid_count")
-    return count
-
-
-def _checked_lot(lot: str) -> str:
-    if not _GS1_LOT.fullmatch(lot):
-        raise InvalidInput("a lot in a GS1 barcode has 1 to 20 characters of GS1 set 82 (letters, digits and "
-                           "!\"%&'()*+,-./:;<=>?_)", field="lot", code="lot_not_encodable")
-    return lot
 
 
 def _gs1_symbols(elements: Sequence[_Element]) -> list[list[_Element]]:

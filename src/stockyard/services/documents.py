@@ -63,13 +63,13 @@ def _report(conn: Connection, principal: Principal, receipt_id: int) -> Receivin
     names = _names(conn, receipt)
     payload = receipts.confirmation(conn, receipt)
     lines = [ReportLine(line_no=line["line_no"], sku_code=line["sku_code"], sku_name=line["sku_name"],
-                        unit=line["ordered_uom"], expected=line["expected_quantity"],
+                        unit=line["base_uom"], expected=line["expected_quantity"],
                         received=line["received_quantity"], damaged=line["damaged_quantity"],
                         lots=_lots(detail["detail"]), serials=sum(1 for d in detail["detail"] if d["serial"]))
              for line, detail in zip(receipt["lines"], payload["lines"], strict=True)]
     skus = {line["sku_id"]: line["sku_code"] for line in receipt["lines"]}
-    qc = [QcLine(sku_code=skus.get(q["sku_id"], str(q["sku_id"])), lot=str(q["lot_id"]) if q["lot_id"] else None,
-                 sampled=Decimal(q["quantity"]), passed=Decimal(q["passed_quantity"]),
+    qc = [QcLine(sku_code=skus.get(q["sku_id"], str(q["sku_id"])), lot=q["lot"],
+                 sampled=Decimal(q["sampled_quantity"]), passed=Decimal(q["passed_quantity"]),
                  failed=Decimal(q["damaged_quantity"]), returned=Decimal(q["returned_quantity"]),
                  inspector=q["inspector"]) for q in payload["qc"]]
     return ReceivingReport(receipt_ref=receipt["external_ref"], receipt_type=receipt["type"], status=receipt["status"],

@@ -15,9 +15,19 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
+from stockyard.db.types import to_units
 from stockyard.domain.access import Principal
 from stockyard.domain.errors import Conflict, InvalidInput, NotFound
-from stockyard.domain.putaway import Candidate, Policy, PutawayItem, PutawayRule, Suggestion, fits, suggest
+from stockyard.domain.putaway import (
+    STOCK_ZONE_KINDS,
+    Candidate,
+    Policy,
+    PutawayItem,
+    PutawayRule,
+    Suggestion,
+    fits,
+    suggest,
+)
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus
 from stockyard.services import audit, ledger
 from stockyard.services import masterdata as md
@@ -114,13 +124,20 @@ def set_home(db: Database, principal: Principal, sku_id: int, location_id: int) 
 # ---------------------------------------------------------------- suggestions
 
 
+# Suggestions look at the nearest locations first; only when none of them will do is the whole warehouse read.
+NEAREST = 64
+
+
 @dataclass
 class Warehouse:
-    """What the putaway engine needs of one warehouse, loaded once per command (a few set-based queries)."""
+    """What the putaway engine needs of one warehouse, loaded once per command with a few set-based queries:
+    the rules, and as candidates the SKU's home and the locations holding it plus the ``NEAREST`` locations of
+    the rules' zones to the dock (``partial``), or every location."""
 
     id: int
     rules: list[PutawayRule]
     candidates: list[Candidate]
+    partial: bool = False
 
     def plan(self, location_id: int, item: PutawayItem) -> None:
         """Count a new task's quantity as planned in its target, for the suggestions that follow."""
@@ -134,7 +151,10 @@ class Warehouse:
                     contents=c.contents | {(item.owner_id, item.sku_id, item.lot_id)})
 
 
-def load_warehouse(conn: Connection, warehouse_id: int) -> Warehouse:
+def load_warehouse(conn: Connection, warehouse_id: int, *, sku_id: int | None = None,
+                   origin: tuple[Decimal, Decimal] | None = None) -> Warehouse:
+    """The warehouse for suggestions; with a SKU and the dock's coordinates only the locations that can matter
+    (the answer is the same: the engine takes the nearest that fits, and these are the nearest)."""
     r = t.putaway_rule
     rules = [PutawayRule(id=x.id, name=x.name, priority=x.priority, policy=Policy(x.policy),
                          target_zone_id=x.target_zone_id, owner_id=x.owner_id, sku_id=x.sku_id, category=x.category,
@@ -142,17 +162,55 @@ def load_warehouse(conn: Connection, warehouse_id: int) -> Warehouse:
                          status=x.status, lot_controlled=x.lot_controlled, expires_within_days=x.expires_within_days)
              for x in conn.execute(select(r).where(r.c.warehouse_id == warehouse_id, r.c.active)
                                    .order_by(r.c.priority, r.c.id))]
-    return Warehouse(warehouse_id, rules, _candidates(conn, warehouse_id))
+    if sku_id is None or origin is None or not rules:
+        return Warehouse(warehouse_id, rules, _candidates(conn, warehouse_id, None))
+    ids = _relevant(conn, warehouse_id, rules, sku_id, origin)
+    return Warehouse(warehouse_id, rules, _candidates(conn, warehouse_id, ids), partial=True)
 
 
-def _candidates(conn: Connection, warehouse_id: int) -> list[Candidate]:
+def _relevant(conn: Connection, warehouse_id: int, rules: list[PutawayRule], sku_id: int,
+              origin: tuple[Decimal, Decimal]) -> set[int]:
+    loc, zone, b, k = t.location, t.zone, t.balance, t.task
+    stock_zones = select(zone.c.id).where(zone.c.warehouse_id == warehouse_id, zone.c.kind.in_(STOCK_ZONE_KINDS))
+    # The nearest of each rule's zone: a first rule's zone far away must still be seen before a later rule's.
+    groups = {rule.target_zone_id for rule in rules}
+    distance = func.abs(loc.c.x - to_units(origin[0])) + func.abs(loc.c.y - to_units(origin[1]))
+    occupied = loc.c.id.in_(select(b.c.location_id).where(b.c.warehouse_id == warehouse_id, ~b.c.is_virtual,
+                                                          b.c.on_hand > 0)) | loc.c.id.in_(
+        select(k.c.to_location_id).where(k.c.warehouse_id == warehouse_id, k.c.status == OPEN))
+    queries = []
+    for group in groups:
+        near = select(loc.c.id).where(loc.c.warehouse_id == warehouse_id, loc.c.virtual_kind.is_(None),
+                                      loc.c.zone_id.in_(stock_zones) if group is None else loc.c.zone_id == group,
+                                      loc.c.x.is_not(None), loc.c.y.is_not(None)).order_by(distance, loc.c.code)
+        # The nearest of all, and the nearest empty ones (what "nearest empty" looks for in a filling warehouse).
+        queries += [near.limit(NEAREST), near.where(~occupied).limit(NEAREST)]
+    holding = select(b.c.location_id).where(b.c.warehouse_id == warehouse_id, b.c.sku_id == sku_id,
+                                            ~b.c.is_virtual, b.c.on_hand > 0)
+    planned = select(k.c.to_location_id).where(k.c.warehouse_id == warehouse_id, k.c.sku_id == sku_id,
+                                               k.c.status == OPEN, k.c.to_location_id.is_not(None))
+    home = select(t.sku_home.c.location_id).where(t.sku_home.c.sku_id == sku_id,
+                                                  t.sku_home.c.warehouse_id == warehouse_id)
+    found: set[int] = set()
+    for query in (*queries, holding, planned, home):
+        found |= {int(i) for i in conn.execute(query).scalars()}
+    return found
+
+
+def _candidates(conn: Connection, warehouse_id: int, ids: set[int] | None) -> list[Candidate]:
     loc, zone = t.location, t.zone
-    rows = conn.execute(select(loc, zone.c.kind.label("zone_kind")).outerjoin(zone, zone.c.id == loc.c.zone_id)
-                        .where(loc.c.warehouse_id == warehouse_id, loc.c.virtual_kind.is_(None))).all()
-    used = _usage(conn, warehouse_id)
+    query = (select(loc, zone.c.kind.label("zone_kind")).outerjoin(zone, zone.c.id == loc.c.zone_id)
+             .where(loc.c.warehouse_id == warehouse_id, loc.c.virtual_kind.is_(None)))
+    if ids is not None:
+        query = query.where(loc.c.id.in_(sorted(ids)))
+    rows = conn.execute(query).all()
+    used = _usage(conn, warehouse_id, ids)
     homes: dict[int, set[int]] = {}
-    for sku_id, location_id in conn.execute(select(t.sku_home.c.sku_id, t.sku_home.c.location_id)
-                                            .where(t.sku_home.c.warehouse_id == warehouse_id)):
+    h = t.sku_home
+    home_query = select(h.c.sku_id, h.c.location_id).where(h.c.warehouse_id == warehouse_id)
+    if ids is not None:
+        home_query = home_query.where(h.c.location_id.in_(sorted(ids)))
+    for sku_id, location_id in conn.execute(home_query):
         homes.setdefault(location_id, set()).add(sku_id)
     empty = _Usage()
     return [_candidate(row, used.get(row.id, empty), frozenset(homes.get(row.id, ()))) for row in rows]
@@ -167,7 +225,7 @@ class _Usage:
     contents: frozenset[tuple[int, int, int | None]] = frozenset()
 
 
-def _usage(conn: Connection, warehouse_id: int) -> dict[int, _Usage]:
+def _usage(conn: Connection, warehouse_id: int, ids: set[int] | None) -> dict[int, _Usage]:
     """Stock on hand plus open putaways per location, with volume and weight from the SKUs: two queries."""
     b, s, k = t.balance, t.sku, t.task
     on_hand = select(b.c.location_id, b.c.owner_id, b.c.sku_id, b.c.lot_id, b.c.container_id,
@@ -177,6 +235,9 @@ def _usage(conn: Connection, warehouse_id: int) -> dict[int, _Usage]:
                      k.c.from_container_id.label("container_id"), k.c.quantity, s.c.volume, s.c.weight).join(
         s, s.c.id == k.c.sku_id).where(k.c.warehouse_id == warehouse_id, k.c.status == OPEN,
                                        k.c.to_location_id.is_not(None))
+    if ids is not None:
+        on_hand = on_hand.where(b.c.location_id.in_(sorted(ids)))
+        planned = planned.where(k.c.to_location_id.in_(sorted(ids)))
     usage: dict[int, _Usage] = {}
     containers: dict[int, set[int]] = {}
     for query in (on_hand, planned):
@@ -222,8 +283,12 @@ def create_task(conn: Connection, warehouse: Warehouse, item: PutawayItem, *, fr
                 from_container_id: int | None, serial: str | None, receipt_id: int | None) -> Row:
     """A putaway task with its suggestion; the target counts as planned from now on. Without any location to
     suggest the task still exists (the stock is booked on the dock) and says why none was found."""
-    suggestion = suggest(item, warehouse.rules, warehouse.candidates,
-                         origin=origin_of(conn, from_location_id), today=date.today())
+    origin = origin_of(conn, from_location_id)
+    suggestion = suggest(item, warehouse.rules, warehouse.candidates, origin=origin, today=date.today())
+    if suggestion.location_id is None and warehouse.partial:
+        # Nothing near will do: ask again over the whole warehouse (planned tasks are in the database by now).
+        warehouse.candidates, warehouse.partial = _candidates(conn, warehouse.id, None), False
+        suggestion = suggest(item, warehouse.rules, warehouse.candidates, origin=origin, today=date.today())
     if suggestion.location_id is not None:
         warehouse.plan(suggestion.location_id, item)
     now = datetime.now(UTC)
@@ -370,7 +435,7 @@ def _target(conn: Connection, principal: Principal, task: Row, c: Confirmation) 
 def _check_override(conn: Connection, task: Row, target: Row, quantity: Decimal, reason: str | None) -> None:
     if not reason:
         raise InvalidInput("say why you chose another location than the suggested one", field="override_reason")
-    warehouse = Warehouse(task["warehouse_id"], [], _candidates(conn, task["warehouse_id"]))
+    warehouse = Warehouse(task["warehouse_id"], [], _candidates(conn, task["warehouse_id"], {target["id"]}))
     candidate = next(c for c in warehouse.candidates if c.location_id == target["id"])
     status = StockStatus(task["stock_status"])
     item = item_for(conn, owner_id=task["owner_id"], sku_id=task["sku_id"], lot_id=task["lot_id"], status=status,

@@ -220,7 +220,8 @@ def read(conn: Connection, receipt_id: int, *, blind: bool = False) -> Row:
     receipt = dict(conn.execute(select(t.receipt).where(t.receipt.c.id == receipt_id)).one()._mapping)
     receipt.pop("content_hash", None)
     lines = [dict(r._mapping) for r in conn.execute(
-        select(t.receipt_line, t.sku.c.code.label("sku_code"), t.sku.c.name.label("sku_name"))
+        select(t.receipt_line, t.sku.c.code.label("sku_code"), t.sku.c.name.label("sku_name"),
+               t.sku.c.base_uom)
         .join(t.sku, t.sku.c.id == t.receipt_line.c.sku_id)
         .where(t.receipt_line.c.receipt_id == receipt_id).order_by(t.receipt_line.c.line_no))]
     for line in lines:
@@ -308,11 +309,11 @@ def confirmation(conn: Connection, receipt: Row) -> Row:
         if difference:
             discrepancies.append({"line_no": line["line_no"], "sku_code": line["sku_code"],
                                   "difference": difference, "kind": "over" if difference > 0 else "short"})
+    q = t.qc_inspection
     qc = [dict(r._mapping) for r in conn.execute(
-        select(t.qc_inspection.c.sku_id, t.qc_inspection.c.lot_id, t.qc_inspection.c.quantity,
-               t.qc_inspection.c.result, t.qc_inspection.c.passed_quantity, t.qc_inspection.c.damaged_quantity,
-               t.qc_inspection.c.returned_quantity, t.qc_inspection.c.inspector)
-        .where(t.qc_inspection.c.receipt_id == receipt["id"]).order_by(t.qc_inspection.c.id))]
+        select(q.c.sku_id, q.c.lot_id, lot.c.number.label("lot"), q.c.quantity, q.c.sampled_quantity, q.c.result,
+               q.c.passed_quantity, q.c.damaged_quantity, q.c.returned_quantity, q.c.inspector)
+        .outerjoin(lot, lot.c.id == q.c.lot_id).where(q.c.receipt_id == receipt["id"]).order_by(q.c.id))]
     plain = {"receipt_id": receipt["id"], "external_ref": receipt["external_ref"], "owner_id": receipt["owner_id"],
              "warehouse_id": receipt["warehouse_id"], "type": receipt["type"], "closed_at": receipt["closed_at"],
              "lines": lines, "discrepancies": discrepancies, "qc": qc}

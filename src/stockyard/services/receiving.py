@@ -293,7 +293,8 @@ def _tasks(conn: Connection, receipt: Row, sku: Row, got: _Got, lot_id: int | No
     good = got.quantity - got.damaged
     if status is not StockStatus.AVAILABLE or good <= 0:
         return []
-    warehouse = putaway.load_warehouse(conn, receipt["warehouse_id"])
+    warehouse = putaway.load_warehouse(conn, receipt["warehouse_id"], sku_id=sku["id"],
+                                       origin=putaway.origin_of(conn, location_id))
     serials = got.serials[int(got.damaged):] if got.serials else (None,)
     tasks = []
     for serial in serials:
@@ -355,7 +356,8 @@ def inspect(db: Database, principal: Principal, i: Inspection) -> Row:
             inspector=principal.name, created_at=now).returning(t.qc_inspection.c.id)).scalar_one()
         tasks = []
         if outcome.passed > 0:
-            warehouse = putaway.load_warehouse(conn, location["warehouse_id"])
+            warehouse = putaway.load_warehouse(conn, location["warehouse_id"], sku_id=i.sku_id,
+                                               origin=putaway.origin_of(conn, i.location_id))
             put = putaway.item_for(conn, owner_id=i.owner_id, sku_id=i.sku_id, lot_id=i.lot_id,
                                    status=StockStatus.AVAILABLE, quantity=outcome.passed,
                                    receipt_type=receipt["type"] if receipt else None,
