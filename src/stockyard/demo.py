@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Table, func, insert, select
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
 from stockyard.domain.access import SYSTEM
+from stockyard.domain.inbound import ReceiptType
 from stockyard.domain.master import (
     BarcodeKind,
     ContainerKind,
@@ -36,8 +37,10 @@ from stockyard.domain.master import (
     check_unit,
     gs1_check_digit,
 )
+from stockyard.domain.putaway import Policy
 from stockyard.domain.stock import LocationStatus, StockStatus, check_serial
 from stockyard.services import masterdata as md
+from stockyard.services import putaway, receipts
 from stockyard.services.stock import StockLine, post_opening_stock
 
 SEED = 20240917
@@ -983,8 +986,41 @@ def load_demo(db: Database, progress: Progress | None = None, *, today: date | N
         say(f"posting {len(lines):,} lines of opening stock in {site.code + tag}")
         post_opening_stock(db, lines, principal=DEMO_USER, doc_ref=f"DEMO-OPENING-{site.code}{tag}")
 
+    say("setting up putaway rules and open receipt orders")
+    asns = _inbound(db, warehouses, written, skus, tag)
     codes = [site.code + tag for site in SITES]
-    return _summary(db, codes, written, skus, plans, slots)
+    return _summary(db, codes, written, skus, plans, slots) + f"\n  inbound: putaway rules, {asns} open receipt orders"
+
+
+def _inbound(db: Database, warehouses: dict[str, int], written: Written, skus: list[SkuPlan], tag: str) -> int:
+    """Putaway rules for each site (returns to the returns area, keep a SKU together, then the nearest free
+    storage place) and two purchase ASNs per site waiting to be received, from the site's own owners."""
+    count = 0
+    for site in SITES:
+        wh = warehouses[site.key]
+        storage = next(code for code, _, kind in site.zones if kind is ZoneKind.STORAGE)
+        rules = [("Customer returns to the returns area", Policy.NEAREST_CAPACITY, "RET",
+                  {"receipt_type": ReceiptType.CUSTOMER_RETURN.value}),
+                 ("Keep a SKU together", Policy.CONSOLIDATE, storage, {}),
+                 ("Nearest free storage place", Policy.NEAREST_EMPTY, storage, {}),
+                 ("Nearest storage place with room", Policy.NEAREST_CAPACITY, storage, {})]
+        for priority, (name, policy, zone, match) in enumerate(rules, start=1):
+            putaway.create_rule(db, DEMO_USER, wh, {"name": name, "priority": priority * 10, "policy": policy.value,
+                                                    "target_zone_id": written.zones[(site.key, zone)], **match})
+        own = [s for s in skus if s.owner.site == site.key and s.family.serial is None]
+        for n in range(2):
+            chosen = own[n * 4:(n + 1) * 4]
+            if not chosen:
+                continue
+            owner = chosen[0].owner
+            receipts.create_receipt(db, DEMO_USER, receipts.NewReceipt(
+                owner_id=written.owners[owner.key], warehouse_id=wh, external_ref=f"PO-{site.code}{tag}-{n + 1:03d}",
+                type=ReceiptType.PURCHASE, expected_date=date.today() + timedelta(days=n),
+                lines=[receipts.NewReceiptLine(quantity=Decimal(24 * (i + 1)), sku_id=written.skus[s.code],
+                                               lot=f"L{date.today():%y%m}{i}" if s.family.lot else None)
+                       for i, s in enumerate(chosen) if s.owner == owner]))
+            count += 1
+    return count
 
 
 def _summary(db: Database, codes: list[str], written: Written, skus: list[SkuPlan], plans: list[StockPlan],

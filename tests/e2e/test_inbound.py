@@ -309,3 +309,15 @@ def test_planned_putaways_count_against_capacity(client: TestClient, site: Site)
     # ...but another 60 would not, though nothing is on the shelf yet: planned putaways count.
     assert c["to_location_id"] == site.shelves[1]
     assert "room" in " ".join(s["why"] for s in c["explanation"]["skipped"])
+
+
+def test_damaged_units_are_booked_as_damaged_and_not_put_away(client: TestClient, db: Database, site: Site) -> None:
+    receipt = create(client, "receipts", asn(site))
+    got = ok(client.post(f"{API}/receipts/{receipt['id']}/receive", json={
+        "location_id": site.dock, "sku_id": site.bolt, "quantity": "12", "damaged_quantity": "2"}), 201)
+    assert got["putaway_tasks"][0]["quantity"] == "10"
+    assert on_hand(client, location_id=site.dock) == {(site.dock, site.bolt, "available"): "10",
+                                                     (site.dock, site.bolt, "damaged"): "2"}
+    line = ok(client.get(f"{API}/receipts/{receipt['id']}"))["lines"][2]
+    assert (line["received_quantity"], line["damaged_quantity"]) == ("12", "2")
+    assert verify(db).ok
