@@ -27,13 +27,14 @@ from tests.helpers import make_user
 # Path parameter → the kind of object it names (for /{record_id}, the collection in the path says).
 PARAM_KINDS = {"user_id": "users", "role_id": "roles", "client_id": "clients", "posting_id": "postings",
                "request_id": "approvals", "receipt_id": "receipts", "task_id": "tasks", "rule_id": "rules",
-               "warehouse_id": "warehouses"}
+               "warehouse_id": "warehouses", "freeze_id": "freezes"}
 # Kinds with no owner or warehouse: every principal with the permission sees all of them.
 SHARED = {"carriers", "roles"}
 # Minimal valid bodies where an empty one would fail validation before the access check matters.
 BODIES: dict[str, dict[str, Any]] = {"set_user_password": {"password": "another-long-passphrase"},
                                      "receive": {"location_id": 1},
-                                     "create_putaway_rule": {"name": "R", "priority": 1, "policy": "nearest_empty"}}
+                                     "create_putaway_rule": {"name": "R", "priority": 1, "policy": "nearest_empty"},
+                                     "release_freeze": {"reason": "checked"}}
 QUERIES: dict[str, dict[str, str]] = {"parse_scan": {"code": "LOC-1"}}
 SKIP_AUDIT = {"login", "logout"}  # audited by their own tests (a fresh session is needed each time)
 
@@ -83,6 +84,9 @@ def _build(client: TestClient, db: Database) -> World:
             "reason_code": "DAMAGED", "approval": "request", "lines": [{
                 "owner_id": side["owners"], "sku_id": side["skus"], "location_id": side["locations"],
                 "quantity": "1"}]}), 202)["approval_request_id"]
+        side["freezes"] = create(client, "stock/freezes", {
+            "warehouse_id": side["warehouses"], "owner_id": side["owners"], "sku_id": side["skus"],
+            "reason": "recall"})["id"]
     world.w2, world.o2 = world.outside["warehouses"], world.outside["owners"]
     return world
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from starlette.routing import BaseRoute
 
 from stockyard import __version__
-from stockyard.api import access, admin, approvals, audit, errors, inbound, masterdata, stock
+from stockyard.api import access, admin, approvals, audit, errors, inbound, inventory, masterdata, stock
 from stockyard.api.deps import Public, Require, SignedIn
 from stockyard.api.idempotency import IdempotencyMiddleware
 from stockyard.config import get_settings
@@ -36,8 +36,8 @@ def create_app(db: Database | None = None) -> FastAPI:
     errors.install(app)
     app.add_middleware(IdempotencyMiddleware)
     app.middleware("http")(_request_id)
-    for router in (access.router, masterdata.router, stock.router, inbound.router, admin.router, audit.router,
-                   approvals.router):
+    for router in (access.router, masterdata.router, stock.router, inbound.router, inventory.router, admin.router,
+                   audit.router, approvals.router):
         _declare_permissions(router.routes)
         app.include_router(router, prefix="/api/v1")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stockyard.api.deps import DbDep, InboundManage, InboundQc, InboundRead, InboundReceive, MasterdataRead
+from stockyard.api.schemas import plain_json as _json
 from stockyard.domain.gs1 import parse_scan
 from stockyard.domain.inbound import QcResult, ReceiptType
 from stockyard.domain.master import PackLevel
@@ -248,15 +249,3 @@ def label(record_id: int, principal: MasterdataRead, db: DbDep,
     """The pallet label of a container (LPN / SSCC, GS1-128): ZPL for Zebra printers, or PDF."""
     content, media = documents.container_label(db, principal, record_id, format)
     return Response(content, media_type=media)
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json(v) for v in value]
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    return value

@@ -516,3 +516,16 @@ class VerifyOut(Out):
     movements: int
     balances: int
     violations: list[ViolationOut]
+
+
+def plain_json(value: Any) -> Any:
+    """A service's rows as JSON values: exact decimals as strings (never floats), dates in ISO 8601."""
+    if isinstance(value, dict):
+        return {k: plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return value

@@ -575,3 +575,139 @@ outbox_event = Table(
     Column("delivered_at", UtcDateTime),
     Index("ix_outbox_event_undelivered", "delivered_at", "id"),
 )
+
+# ---------------------------------------------------------------- inventory control
+
+# A freeze (冻结): the available stock matching its criteria moved to frozen status by one posting; releasing it
+# moves exactly that stock back.
+stock_freeze = Table(
+    "stock_freeze", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("owner_id", ForeignKey("owner.id")),
+    Column("sku_id", ForeignKey("sku.id")),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("location_id", ForeignKey("location.id")),
+    Column("reason", String(200), nullable=False),
+    Column("status", String(16), nullable=False),  # active | released
+    Column("posting_id", ForeignKey("posting.id")),
+    Column("release_posting_id", ForeignKey("posting.id")),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("released_by", String(64)),
+    Column("released_at", UtcDateTime),
+    Column("release_reason", String(200)),
+    Index("ix_stock_freeze_warehouse_status", "warehouse_id", "status"),
+)
+
+# Counts (盘点): a count snapshots the books of its lines when it starts; movements after that are added to the
+# snapshot when the count is entered, so picking during a count never shows up as a variance.
+count_plan = Table(
+    "count_plan", metadata, _id(),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("zone_id", ForeignKey("zone.id")),
+    Column("sku_id", ForeignKey("sku.id")),
+    Column("abc_class", String(1)),
+    Column("location_ids", JSON),
+    Column("every_days", Integer, nullable=False),
+    Column("next_due", Date, nullable=False),
+    Column("blind", Boolean, nullable=False, server_default=text("true"), default=True),
+    *_stamps(),
+)
+
+stock_count = Table(
+    "stock_count", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("plan_id", ForeignKey("count_plan.id")),
+    Column("kind", String(16), nullable=False),  # planned | ad_hoc | on_touch
+    Column("status", String(24), nullable=False),  # counting | recount | awaiting_approval | posted | cancelled
+    Column("blind", Boolean, nullable=False),
+    Column("snapshot_movement_id", BigInteger, nullable=False),  # the last movement the snapshot includes
+    Column("approval_request_id", ForeignKey("approval_request.id")),
+    Column("posting_id", ForeignKey("posting.id")),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("posted_at", UtcDateTime),
+    Index("ix_stock_count_warehouse_status", "warehouse_id", "status"),
+)
+
+count_line = Table(
+    "count_line", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("count_id", ForeignKey("stock_count.id"), nullable=False),
+    Column("location_id", ForeignKey("location.id"), nullable=False),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("serial", String(64)),
+    Column("container_id", ForeignKey("container.id")),
+    Column("status", String(16), nullable=False),
+    Column("snapshot_quantity", Exact, nullable=False),
+    Column("counted_quantity", Exact),
+    Column("counted_by", String(64)),
+    Column("counted_at", UtcDateTime),
+    Column("book_at_count", Exact),  # the snapshot plus movements between snapshot and entry
+    Column("recount_quantity", Exact),
+    Column("recounted_by", String(64)),
+    Column("recounted_at", UtcDateTime),
+    Index("ix_count_line_count", "count_id"),
+)
+
+# Transfer orders (调拨) between warehouses: shipped into the source warehouse's in-transit location, received at
+# the destination against a transfer-in receipt.
+transfer_order = Table(
+    "transfer_order", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("from_warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("to_warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("external_ref", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # created | shipped | received | closed | cancelled
+    Column("ship_posting_id", ForeignKey("posting.id")),
+    Column("receipt_id", ForeignKey("receipt.id")),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("owner_id", "external_ref"),
+)
+
+transfer_line = Table(
+    "transfer_line", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("transfer_id", ForeignKey("transfer_order.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("serial", String(64)),
+    Column("from_location_id", ForeignKey("location.id"), nullable=False),
+    Column("quantity", Exact, nullable=False),
+    Column("shipped_quantity", Exact, nullable=False, server_default="0", default=0),
+    Column("received_quantity", Exact, nullable=False, server_default="0", default=0),
+    UniqueConstraint("transfer_id", "line_no"),
+)
+
+# Kits (组合品) and processing work orders (加工): components consumed, the kit produced, or the reverse.
+kit_component = Table(
+    "kit_component", metadata,
+    Column("kit_sku_id", ForeignKey("sku.id"), primary_key=True),
+    Column("component_sku_id", ForeignKey("sku.id"), primary_key=True),
+    Column("quantity", Exact, nullable=False),  # component base units per kit base unit
+)
+
+work_order = Table(
+    "work_order", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # assemble | disassemble
+    Column("kit_sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("quantity", Exact, nullable=False),
+    Column("location_id", ForeignKey("location.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # created | done | cancelled
+    Column("posting_id", ForeignKey("posting.id")),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("done_at", UtcDateTime),
+)

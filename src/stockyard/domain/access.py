@@ -22,6 +22,12 @@ PERMISSIONS: Mapping[str, str] = {
     "inbound.manage": "create, cancel and close receipt orders; putaway rules and home locations",
     "inbound.receive": "receive stock and confirm putaway tasks",
     "inbound.qc": "record quality inspections",
+    "inventory.move": "move stock and containers between locations",
+    "inventory.freeze": "freeze and release stock",
+    "inventory.ownership": "transfer stock from one owner to another (货权转移)",
+    "inventory.count": "plan counts, count and recount",
+    "inventory.transfer": "create, ship and receive transfers between warehouses",
+    "inventory.kitting": "define kits and run processing work orders (加工)",
     "approvals.read": "see approval requests",
     "approvals.decide": "approve or reject other people's requests",
     "reports.read": "read reports",
@@ -49,15 +55,18 @@ _INBOUND = frozenset({"inbound.read", "inbound.manage", "inbound.receive", "inbo
 BUILTIN_ROLES: Mapping[str, frozenset[str]] = {
     BuiltinRole.SYSTEM_ADMINISTRATOR: frozenset(PERMISSIONS),
     BuiltinRole.WAREHOUSE_MANAGER: _READ_STOCK | _INBOUND | {
-        "masterdata.write", "stock.opening", "stock.adjust", "stock.allocate", "approvals.read",
-        "approvals.decide", "reports.read", "audit.read", "users.read"},
+        "inventory.move", "inventory.freeze", "inventory.ownership", "inventory.count", "inventory.transfer",
+        "inventory.kitting", "masterdata.write", "stock.opening",
+        "stock.adjust", "stock.allocate", "approvals.read", "approvals.decide", "reports.read", "audit.read",
+        "users.read"},
     # Operators act through tasks: receiving, QC and putaway now; picking and counting with their flows.
-    BuiltinRole.OPERATOR: _READ_STOCK | {"inbound.read", "inbound.receive", "inbound.qc"},
+    BuiltinRole.OPERATOR: _READ_STOCK | {"inbound.read", "inbound.receive", "inbound.qc", "inventory.move",
+                                         "inventory.count", "inventory.kitting"},
     BuiltinRole.DATA_ANALYST: _READ_STOCK | {"reports.read", "inbound.read"},
     BuiltinRole.IT_SUPPORT: frozenset({"masterdata.read", "users.read", "users.manage", "clients.manage",
                                        "audit.read", "audit.verify", "ledger.verify"}),
     BuiltinRole.COORDINATOR: _READ_STOCK | {"stock.allocate", "approvals.read", "reports.read", "inbound.read",
-                                            "inbound.manage"},
+                                            "inbound.manage", "inventory.transfer"},
     BuiltinRole.FINANCE: frozenset({"reports.read"}),
 }
 

@@ -197,6 +197,11 @@ def _relevant(conn: Connection, warehouse_id: int, rules: list[PutawayRule], sku
     return found
 
 
+def candidate(conn: Connection, warehouse_id: int, location_id: int) -> Candidate:
+    """One location as the engine sees it: its limits, what is in it and what is planned into it."""
+    return _candidates(conn, warehouse_id, {location_id})[0]
+
+
 def _candidates(conn: Connection, warehouse_id: int, ids: set[int] | None) -> list[Candidate]:
     loc, zone = t.location, t.zone
     query = (select(loc, zone.c.kind.label("zone_kind")).outerjoin(zone, zone.c.id == loc.c.zone_id)
@@ -435,13 +440,12 @@ def _target(conn: Connection, principal: Principal, task: Row, c: Confirmation) 
 def _check_override(conn: Connection, task: Row, target: Row, quantity: Decimal, reason: str | None) -> None:
     if not reason:
         raise InvalidInput("say why you chose another location than the suggested one", field="override_reason")
-    warehouse = Warehouse(task["warehouse_id"], [], _candidates(conn, task["warehouse_id"], {target["id"]}))
-    candidate = next(c for c in warehouse.candidates if c.location_id == target["id"])
+    at = candidate(conn, task["warehouse_id"], target["id"])
     status = StockStatus(task["stock_status"])
     item = item_for(conn, owner_id=task["owner_id"], sku_id=task["sku_id"], lot_id=task["lot_id"], status=status,
                     quantity=quantity, receipt_type=None,
                     whole_container=task["from_container_id"] is not None and quantity == task["quantity"])
-    problem = fits(item, candidate)
+    problem = fits(item, at)
     if problem is not None:
         raise Conflict(f"location {target['code']}: {problem}", field="location_code", code="location_unfit")
 
