@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     client_token_days: int = 365
     # Adjustments with a line above this quantity (in the SKU's base unit) wait for approval; None = never.
     adjustment_approval_quantity: Decimal | None = None
+    # A first count differing from the books by more than this (base units) is recounted by someone else.
+    count_recount_threshold: Decimal = Decimal(0)
+    # Count-on-touch: a location a movement leaves with this much or less (base units, all items) is counted.
+    count_on_touch_below: Decimal = Decimal(0)
 
 
 @lru_cache(maxsize=1)

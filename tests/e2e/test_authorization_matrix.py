@@ -27,15 +27,22 @@ from tests.helpers import make_user
 # Path parameter → the kind of object it names (for /{record_id}, the collection in the path says).
 PARAM_KINDS = {"user_id": "users", "role_id": "roles", "client_id": "clients", "posting_id": "postings",
                "request_id": "approvals", "receipt_id": "receipts", "task_id": "tasks", "rule_id": "rules",
-               "warehouse_id": "warehouses", "freeze_id": "freezes"}
+               "warehouse_id": "warehouses", "freeze_id": "freezes", "count_id": "counts",
+               "transfer_id": "transfers"}
 # Kinds with no owner or warehouse: every principal with the permission sees all of them.
 SHARED = {"carriers", "roles"}
 # Minimal valid bodies where an empty one would fail validation before the access check matters.
 BODIES: dict[str, dict[str, Any]] = {"set_user_password": {"password": "another-long-passphrase"},
                                      "receive": {"location_id": 1},
                                      "create_putaway_rule": {"name": "R", "priority": 1, "policy": "nearest_empty"},
-                                     "release_freeze": {"reason": "checked"}}
-QUERIES: dict[str, dict[str, str]] = {"parse_scan": {"code": "LOC-1"}}
+                                     "release_freeze": {"reason": "checked"},
+                                     "enter_count": {"entries": [{"line_id": 1, "quantity": "1"}]},
+                                     "create_count_plan": {"name": "P", "every_days": 7, "next_due": "2030-01-01"},
+                                     "receive_transfer": {"location_id": 1},
+                                     "set_kit_components": {"components": []}}
+QUERIES: dict[str, dict[str, str]] = {"parse_scan": {"code": "LOC-1"},
+                                      "count_accuracy": {"warehouse_id": "1", "since": "2020-01-01",
+                                                         "until": "2030-01-01"}}
 SKIP_AUDIT = {"login", "logout"}  # audited by their own tests (a fresh session is needed each time)
 
 
@@ -84,9 +91,25 @@ def _build(client: TestClient, db: Database) -> World:
             "reason_code": "DAMAGED", "approval": "request", "lines": [{
                 "owner_id": side["owners"], "sku_id": side["skus"], "location_id": side["locations"],
                 "quantity": "1"}]}), 202)["approval_request_id"]
+        side["counts"] = create(client, "counts", {"warehouse_id": side["warehouses"],
+                                                   "location_ids": [side["locations"]]})["id"]
         side["freezes"] = create(client, "stock/freezes", {
             "warehouse_id": side["warehouses"], "owner_id": side["owners"], "sku_id": side["skus"],
             "reason": "recall"})["id"]
+    for side, n in ((world.inside, 1), (world.outside, 2)):
+        part, kit = (create(client, "skus", {"owner_id": side["owners"], "code": f"{code}{n}", "name": code})["id"]
+                     for code in ("PART", "KIT"))
+        create(client, "stock/opening", {"lines": [{"owner_id": side["owners"], "sku_id": part,
+                                                    "location_id": side["locations"], "quantity": "5"}]})
+        ok(client.put(f"{API}/skus/{kit}/components", json={"components": [{"component_sku_id": part,
+                                                                               "quantity": "1"}]}))
+        side["work-orders"] = create(client, "work-orders", {"kind": "assemble", "kit_sku_id": kit, "quantity": "1",
+                                                             "location_id": side["locations"]})["id"]
+    for side, other, n in ((world.inside, world.outside, 1), (world.outside, world.inside, 2)):
+        side["transfers"] = create(client, "transfers", {
+            "owner_id": side["owners"], "from_warehouse_id": side["warehouses"],
+            "to_warehouse_id": other["warehouses"], "external_ref": f"TR{n}",
+            "lines": [{"sku_id": side["skus"], "quantity": "1", "from_location_id": side["locations"]}]})["id"]
     world.w2, world.o2 = world.outside["warehouses"], world.outside["owners"]
     return world
 

@@ -15,7 +15,20 @@ from sqlalchemy import text
 from starlette.routing import BaseRoute
 
 from stockyard import __version__
-from stockyard.api import access, admin, approvals, audit, errors, inbound, inventory, masterdata, stock
+from stockyard.api import (
+    access,
+    admin,
+    approvals,
+    audit,
+    counts,
+    errors,
+    inbound,
+    inventory,
+    kitting,
+    masterdata,
+    stock,
+    transfers,
+)
 from stockyard.api.deps import Public, Require, SignedIn
 from stockyard.api.idempotency import IdempotencyMiddleware
 from stockyard.config import get_settings
@@ -37,7 +50,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.add_middleware(IdempotencyMiddleware)
     app.middleware("http")(_request_id)
     for router in (access.router, masterdata.router, stock.router, inbound.router, inventory.router, admin.router,
-                   audit.router, approvals.router):
+                   audit.router, approvals.router, counts.router, transfers.router, kitting.router):
         _declare_permissions(router.routes)
         app.include_router(router, prefix="/api/v1")
 

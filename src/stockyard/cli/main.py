@@ -122,5 +122,19 @@ def bench(ctx: typer.Context, name: Annotated[str, typer.Argument(help="a script
     runpy.run_path(str(script), run_name="__main__")
 
 
+counts_app = typer.Typer(help="Counts (盘点).", no_args_is_help=True)
+app.add_typer(counts_app, name="counts")
+
+
+@counts_app.command("run-due")
+def counts_run_due(database_url: DatabaseUrl = None) -> None:
+    """Start the counts of every count plan due today; run it daily (cron, systemd timer)."""
+    from stockyard.domain.access import SYSTEM
+    from stockyard.services.counts import run_due_plans
+
+    started = run_due_plans(_db(database_url), SYSTEM)
+    console.print(f"{len(started)} count(s) started: " + ", ".join(str(c["id"]) for c in started))
+
+
 if __name__ == "__main__":
     app()

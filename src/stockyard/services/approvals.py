@@ -23,13 +23,18 @@ Row = dict[str, Any]
 Apply = Callable[[Connection, Principal, Mapping[str, Any]], Mapping[str, Any]]
 
 
+Vet = Callable[[Connection, Principal, Mapping[str, Any]], None]
+
+
 @dataclass(frozen=True)
 class ApprovalKind:
     """``permission``: what the approver needs besides approvals.decide; ``apply(conn, requester, payload)``
-    carries the request out and returns what it did (kept on the request as ``result``)."""
+    carries the request out and returns what it did (kept on the request as ``result``); ``vet(conn, approver,
+    payload)``, when given, may refuse an approver the kind does not accept (e.g. someone who counted)."""
 
     permission: str
     apply: Apply
+    vet: Vet | None = None
 
 
 KINDS: dict[str, ApprovalKind] = {}
@@ -69,6 +74,8 @@ def decide(db: Database, principal: Principal, request_id: int, *, approve: bool
         if not principal.can(kind.permission):
             raise Forbidden(f"deciding this needs the permission {kind.permission}", code="forbidden",
                             details={"permission": kind.permission})
+        if kind.vet is not None:
+            kind.vet(conn, principal, before["payload"])
         result = None
         if approve:
             requester = Principal(before["requested_by"], permissions=principal.permissions,

@@ -19,7 +19,7 @@ from stockyard.domain.access import Principal
 from stockyard.domain.errors import Conflict, InvalidInput, NotFound
 from stockyard.domain.putaway import PutawayItem, fits
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus, VirtualKind
-from stockyard.services import audit, ledger, putaway
+from stockyard.services import audit, counts, ledger, putaway
 from stockyard.services import masterdata as md
 from stockyard.services.stock import StockLine, resolve_lots
 
@@ -59,6 +59,9 @@ def move(db: Database, principal: Principal, m: Move) -> Row:
         if target["id"] != source["id"]:
             _check_room(conn, target, movements, whole=m.whole_container)
         written = ledger.post_in(conn, PostingRequest("MOVE", movements, doc_type="move", user=principal.name))
+        counts.count_on_touch(conn, principal, source["warehouse_id"], [
+            (mv.source.location_id, mv.item.owner_id, mv.item.sku_id, mv.item.lot_id, mv.item.serial,
+             mv.source.container_id, mv.source.status.value) for mv in movements])
         result = {"posting_id": written.posting_id, "from_location_id": source["id"], "to_location_id": target["id"],
                   "movements": len(movements),
                   "quantity": sum((mv.quantity for mv in movements), Decimal(0))}

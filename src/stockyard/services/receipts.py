@@ -199,6 +199,15 @@ def list_receipts(db: Database, principal: Principal, *, warehouse_id: int | Non
     return page, (page[-1]["id"] if len(rows) > limit else None)
 
 
+def check_not_transfer(conn: Connection, receipt_id: int) -> None:
+    """A transfer-in receipt of a transfer order is received and closed through the transfer (its stock comes
+    out of in-transit, not from a supplier)."""
+    transfer = conn.execute(select(t.transfer_order.c.id).where(t.transfer_order.c.receipt_id == receipt_id)).scalar()
+    if transfer is not None:
+        raise Conflict(f"this receipt belongs to transfer {transfer}; use the transfer's receive and close",
+                       field="receipt_id", code="transfer_receipt", details={"transfer_id": transfer})
+
+
 def visible(conn: Connection, principal: Principal, receipt_id: int, *, lock: bool = False) -> Row:
     """The receipt's head row, or 404 when it does not exist or lies outside the principal's scope."""
     query = select(t.receipt).where(t.receipt.c.id == receipt_id)
@@ -241,6 +250,7 @@ def cancel_receipt(db: Database, principal: Principal, receipt_id: int) -> Row:
     """Cancel an order nothing was received on."""
     def work(conn: Connection) -> Row:
         before = visible(conn, principal, receipt_id, lock=True)
+        check_not_transfer(conn, receipt_id)
         received = conn.execute(select(func.count()).select_from(t.receipt_event)
                                 .where(t.receipt_event.c.receipt_id == receipt_id)).scalar_one()
         check_can_cancel(before["status"], received > 0)
@@ -263,6 +273,7 @@ def close_receipt(db: Database, principal: Principal, receipt_id: int) -> Closed
     to the outbox for the outside system, in this same transaction."""
     def work(conn: Connection) -> Closed:
         before = visible(conn, principal, receipt_id, lock=True)
+        check_not_transfer(conn, receipt_id)
         check_can_close(before["status"])
         _set_status(conn, receipt_id, ReceiptStatus.CLOSED, closed=True)
         after = read(conn, receipt_id, blind=False)

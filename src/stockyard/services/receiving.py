@@ -63,6 +63,7 @@ def receive(db: Database, principal: Principal, receipt_id: int, entry: Receive)
 
     def work(conn: Connection) -> Row:
         receipt = receipts.visible(conn, principal, receipt_id, lock=True)
+        receipts.check_not_transfer(conn, receipt_id)
         check_can_receive(receipt["status"])
         owner = dict(conn.execute(select(t.owner).where(t.owner.c.id == receipt["owner_id"])).one()._mapping)
         sku_id, level = _sku_and_level(conn, receipt, entry, scan)
