@@ -321,3 +321,23 @@ def test_damaged_units_are_booked_as_damaged_and_not_put_away(client: TestClient
     line = ok(client.get(f"{API}/receipts/{receipt['id']}"))["lines"][2]
     assert (line["received_quantity"], line["damaged_quantity"]) == ("12", "2")
     assert verify(db).ok
+
+
+def test_customer_return_dispositions_restock_damaged_scrap_and_return_to_vendor(client: TestClient, db: Database,
+                                                                                  site: Site) -> None:
+    receipt = create(client, "receipts", {**asn(site, "RMA-7"), "type": "customer_return",
+                                          "lines": [{"sku_id": site.bolt, "quantity": "10"}]})
+    ok(client.post(f"{API}/receipts/{receipt['id']}/receive",
+                   json={"location_id": site.dock, "sku_id": site.bolt, "quantity": "10"}), 201)
+    inspection = ok(client.post(f"{API}/qc/inspections", json={
+        "owner_id": site.acme, "sku_id": site.bolt, "location_id": site.dock, "quantity": "10",
+        "sampled_quantity": "10", "result": "partial", "passed_quantity": "4", "damaged_quantity": "3",
+        "returned_quantity": "2", "scrapped_quantity": "1", "receipt_id": receipt["id"]}), 201)
+    assert inspection["scrapped_quantity"] == "1" and inspection["putaway_tasks"][0]["quantity"] == "4"
+    assert on_hand(client, location_id=site.dock) == {
+        (site.dock, site.bolt, "available"): "4", (site.dock, site.bolt, "damaged"): "3",
+        (site.dock, site.bolt, "return_to_vendor"): "2"}
+    scrap = ok(client.get(f"{API}/locations", params={"warehouse_id": site.wh, "virtual_kind": "scrap"}))["items"]
+    assert on_hand(client, location_id=scrap[0]["id"], include_virtual=True) == {
+        (scrap[0]["id"], site.bolt, "available"): "1"}
+    assert verify(db).ok

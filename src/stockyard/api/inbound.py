@@ -80,6 +80,7 @@ class InspectionIn(Strict):
     passed_quantity: Annotated[Decimal, Field(ge=0, max_digits=19, decimal_places=6)] | None = None
     damaged_quantity: Annotated[Decimal, Field(ge=0, max_digits=19, decimal_places=6)] | None = None
     returned_quantity: Annotated[Decimal, Field(ge=0, max_digits=19, decimal_places=6)] | None = None
+    scrapped_quantity: Annotated[Decimal, Field(ge=0, max_digits=19, decimal_places=6)] | None = None
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 

@@ -485,6 +485,7 @@ qc_inspection = Table(
     Column("passed_quantity", Exact, nullable=False),
     Column("damaged_quantity", Exact, nullable=False),
     Column("returned_quantity", Exact, nullable=False),
+    Column("scrapped_quantity", Exact, nullable=False, server_default="0", default=0),
     Column("note", String(500)),
     Column("posting_id", ForeignKey("posting.id"), nullable=False),
     Column("inspector", String(64), nullable=False),
@@ -710,4 +711,17 @@ work_order = Table(
     Column("created_by", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("done_at", UtcDateTime),
+)
+
+# Replenishment (补货): a pick face is topped up from reserve to its maximum when it falls to its minimum.
+replenishment_rule = Table(
+    "replenishment_rule", metadata, _id(),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("location_id", ForeignKey("location.id"), nullable=False),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("min_quantity", Exact, nullable=False),
+    Column("max_quantity", Exact, nullable=False),
+    *_stamps(),
+    UniqueConstraint("location_id", "sku_id"),
 )

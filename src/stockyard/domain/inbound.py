@@ -94,28 +94,32 @@ def check_shelf_life(expiry: date | None, today: date, min_days: int | None) -> 
 
 @dataclass(frozen=True)
 class InspectionOutcome:
+    """The disposition of inspected stock: restock (available), damaged, return to vendor, scrap."""
+
     passed: Decimal
     damaged: Decimal
     returned: Decimal
+    scrapped: Decimal = Decimal(0)
 
 
 def inspection_outcome(result: QcResult, quantity: Decimal, sampled: Decimal, passed: Decimal | None,
-                       damaged: Decimal | None, returned: Decimal | None) -> InspectionOutcome:
-    """Where inspected stock goes. Pass: all available. Fail: all damaged unless a return quantity is given.
-    Partial: the given split, which must account for every unit inspected."""
+                       damaged: Decimal | None, returned: Decimal | None,
+                       scrapped: Decimal | None = None) -> InspectionOutcome:
+    """Where inspected stock goes. Pass: all restocked (available). Fail: all damaged, except what is given to go
+    back to the vendor or to scrap. Partial: the given split, which must account for every unit inspected."""
     if sampled > quantity:
         raise InvalidInput("cannot sample more than is inspected", field="sampled_quantity")
     if result is QcResult.PASS:
         return InspectionOutcome(quantity, Decimal(0), Decimal(0))
+    back, scrap = returned or Decimal(0), scrapped or Decimal(0)
     if result is QcResult.FAIL:
-        back = returned or Decimal(0)
-        if back > quantity:
-            raise InvalidInput("cannot return more than is inspected", field="returned_quantity")
-        return InspectionOutcome(Decimal(0), quantity - back, back)
-    split = InspectionOutcome(passed or Decimal(0), damaged or Decimal(0), returned or Decimal(0))
-    if split.passed + split.damaged + split.returned != quantity:
-        raise InvalidInput(f"passed + damaged + returned must equal the {quantity} inspected",
+        if back + scrap > quantity:
+            raise InvalidInput("cannot return or scrap more than is inspected", field="returned_quantity")
+        return InspectionOutcome(Decimal(0), quantity - back - scrap, back, scrap)
+    split = InspectionOutcome(passed or Decimal(0), damaged or Decimal(0), back, scrap)
+    if split.passed + split.damaged + split.returned + split.scrapped != quantity:
+        raise InvalidInput(f"passed + damaged + returned + scrapped must equal the {quantity} inspected",
                            field="passed_quantity", code="split_mismatch")
-    if sum(1 for part in (split.passed, split.damaged, split.returned) if part) < 2:
+    if sum(1 for part in (split.passed, split.damaged, split.returned, split.scrapped) if part) < 2:
         raise InvalidInput("a partial result splits the quantity; use pass or fail", field="result")
     return split

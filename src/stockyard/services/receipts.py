@@ -323,7 +323,8 @@ def confirmation(conn: Connection, receipt: Row) -> Row:
     q = t.qc_inspection
     qc = [dict(r._mapping) for r in conn.execute(
         select(q.c.sku_id, q.c.lot_id, lot.c.number.label("lot"), q.c.quantity, q.c.sampled_quantity, q.c.result,
-               q.c.passed_quantity, q.c.damaged_quantity, q.c.returned_quantity, q.c.inspector)
+               q.c.passed_quantity, q.c.damaged_quantity, q.c.returned_quantity, q.c.scrapped_quantity,
+               q.c.inspector)
         .outerjoin(lot, lot.c.id == q.c.lot_id).where(q.c.receipt_id == receipt["id"]).order_by(q.c.id))]
     plain = {"receipt_id": receipt["id"], "external_ref": receipt["external_ref"], "owner_id": receipt["owner_id"],
              "warehouse_id": receipt["warehouse_id"], "type": receipt["type"], "closed_at": receipt["closed_at"],

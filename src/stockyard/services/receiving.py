@@ -326,14 +326,16 @@ class Inspection:
     passed_quantity: Decimal | None = None
     damaged_quantity: Decimal | None = None
     returned_quantity: Decimal | None = None
+    scrapped_quantity: Decimal | None = None
     note: str | None = None
 
 
 def inspect(db: Database, principal: Principal, i: Inspection) -> Row:
-    """Record an inspection of stock in QC: passed stock becomes available (and gets its putaway task), failed
-    stock damaged, and what goes back to the supplier waits as return-to-vendor."""
+    """Record an inspection of stock in QC (a receipt's, or a customer return's): passed stock is restocked as
+    available (with its putaway task), failed stock becomes damaged, what goes back to the supplier waits as
+    return-to-vendor, and scrap leaves the warehouse to its scrap location."""
     outcome = inspection_outcome(i.result, i.quantity, i.sampled_quantity, i.passed_quantity, i.damaged_quantity,
-                                 i.returned_quantity)
+                                 i.returned_quantity, i.scrapped_quantity)
 
     def work(conn: Connection) -> Row:
         receipt = receipts.visible(conn, principal, i.receipt_id) if i.receipt_id is not None else None
@@ -345,6 +347,9 @@ def inspect(db: Database, principal: Principal, i: Inspection) -> Row:
                      for status, quantity in ((StockStatus.AVAILABLE, outcome.passed),
                                               (StockStatus.DAMAGED, outcome.damaged),
                                               (StockStatus.RETURN_TO_VENDOR, outcome.returned)) if quantity > 0]
+        if outcome.scrapped > 0:
+            scrap = repo.virtual_location_id(conn, location["warehouse_id"], VirtualKind.SCRAP)
+            movements.append(Movement(item, source, Bucket(scrap), outcome.scrapped))
         written = ledger.post_in(conn, PostingRequest("QC", movements, doc_type="qc",
                                                       doc_ref=receipt["external_ref"] if receipt else None,
                                                       user=principal.name))
@@ -353,7 +358,8 @@ def inspect(db: Database, principal: Principal, i: Inspection) -> Row:
             receipt_id=i.receipt_id, owner_id=i.owner_id, sku_id=i.sku_id, lot_id=i.lot_id, location_id=i.location_id,
             container_id=i.container_id, quantity=i.quantity, sampled_quantity=i.sampled_quantity,
             result=i.result.value, passed_quantity=outcome.passed, damaged_quantity=outcome.damaged,
-            returned_quantity=outcome.returned, note=i.note, posting_id=written.posting_id,
+            returned_quantity=outcome.returned, scrapped_quantity=outcome.scrapped, note=i.note,
+            posting_id=written.posting_id,
             inspector=principal.name, created_at=now).returning(t.qc_inspection.c.id)).scalar_one()
         tasks = []
         if outcome.passed > 0:
@@ -368,7 +374,8 @@ def inspect(db: Database, principal: Principal, i: Inspection) -> Row:
                                              receipt_id=i.receipt_id))
         result = {"id": inspection_id, "posting_id": written.posting_id, "result": i.result.value,
                   "passed_quantity": outcome.passed, "damaged_quantity": outcome.damaged,
-                  "returned_quantity": outcome.returned, "putaway_tasks": tasks}
+                  "returned_quantity": outcome.returned, "scrapped_quantity": outcome.scrapped,
+                  "putaway_tasks": tasks}
         audit.record(conn, principal, "qc.inspect", "qc_inspection", inspection_id, after=result)
         return result
     try:
