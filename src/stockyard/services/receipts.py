@@ -194,7 +194,8 @@ def list_receipts(db: Database, principal: Principal, *, warehouse_id: int | Non
                                                                                         principal.owner_ids))
     if scope is not None:
         query = query.where(scope)
-    rows = db.read(lambda conn: [dict(x._mapping) for x in conn.execute(query)])
+    rows = [{k: v for k, v in row.items() if k != "content_hash"}
+            for row in db.read(lambda conn: [dict(x._mapping) for x in conn.execute(query)])]
     page = rows[:limit]
     return page, (page[-1]["id"] if len(rows) > limit else None)
 
