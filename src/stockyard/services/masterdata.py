@@ -140,6 +140,18 @@ def require(conn: Connection, principal: Principal, field_name: str, entity: Ent
     return dict(row._mapping)
 
 
+def require_shelf(conn: Connection, principal: Principal, field_name: str, location_id: int,
+                  warehouse_id: int) -> Row:
+    """A physical, active, unblocked location of the given warehouse that the principal may act in."""
+    location = require(conn, principal, field_name, LOCATION, location_id)
+    if location["warehouse_id"] != warehouse_id or location["virtual_kind"]:
+        raise InvalidInput(f"location {location_id} is not a shelf of warehouse {warehouse_id}", field=field_name,
+                           code="unknown_location")
+    if location["status"] != "active":
+        raise InvalidInput("the location is blocked", field=field_name, code="location_blocked")
+    return location
+
+
 def all_of(*clauses: Clause | None) -> Clause | None:
     """The conjunction of the clauses given (None ones skipped); None when there are none."""
     present = [c for c in clauses if c is not None]

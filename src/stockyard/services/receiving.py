@@ -197,13 +197,7 @@ def _packs(conn: Connection, sku_id: int) -> list[Pack]:
 
 
 def _dock(conn: Connection, principal: Principal, receipt: Row, location_id: int) -> Row:
-    location = md.require(conn, principal, "location_id", md.LOCATION, location_id)
-    if location["warehouse_id"] != receipt["warehouse_id"] or location["virtual_kind"]:
-        raise InvalidInput("receive into a location of the receipt's warehouse", field="location_id",
-                           code="unknown_location")
-    if location["status"] != "active":
-        raise InvalidInput("the location is blocked", field="location_id", code="location_blocked")
-    return location
+    return md.require_shelf(conn, principal, "location_id", location_id, receipt["warehouse_id"])
 
 
 def _container(conn: Connection, principal: Principal, receipt: Row, entry: Receive, scan: Scan | None) -> int | None:

@@ -336,13 +336,7 @@ def receive(db: Database, principal: Principal, transfer_id: int, entry: Receive
 
 
 def _dock(conn: Connection, principal: Principal, head: Row, location_id: int) -> Row:
-    location = md.require(conn, principal, "location_id", md.LOCATION, location_id)
-    if location["warehouse_id"] != head["to_warehouse_id"] or location["virtual_kind"]:
-        raise InvalidInput("receive into a location of the destination warehouse", field="location_id",
-                           code="unknown_location")
-    if location["status"] != "active":
-        raise InvalidInput("the location is blocked", field="location_id", code="location_blocked")
-    return location
+    return md.require_shelf(conn, principal, "location_id", location_id, head["to_warehouse_id"])
 
 
 def _line_for(lines: Sequence[Row], entry: Receive) -> Row:
