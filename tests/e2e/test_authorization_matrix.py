@@ -28,7 +28,7 @@ from tests.helpers import make_user
 PARAM_KINDS = {"user_id": "users", "role_id": "roles", "client_id": "clients", "posting_id": "postings",
                "request_id": "approvals", "receipt_id": "receipts", "task_id": "tasks", "rule_id": "rules",
                "warehouse_id": "warehouses", "freeze_id": "freezes", "count_id": "counts",
-               "transfer_id": "transfers"}
+               "transfer_id": "transfers", "replenishment_rule_id": "replenishment_rules"}
 # Kinds with no owner or warehouse: every principal with the permission sees all of them.
 SHARED = {"carriers", "roles"}
 # Minimal valid bodies where an empty one would fail validation before the access check matters.
@@ -39,7 +39,9 @@ BODIES: dict[str, dict[str, Any]] = {"set_user_password": {"password": "another-
                                      "enter_count": {"entries": [{"line_id": 1, "quantity": "1"}]},
                                      "create_count_plan": {"name": "P", "every_days": 7, "next_due": "2030-01-01"},
                                      "receive_transfer": {"location_id": 1},
-                                     "set_kit_components": {"components": []}}
+                                     "set_kit_components": {"components": []},
+                                     "create_replenishment_rule": {"location_id": 1, "owner_id": 1, "sku_id": 1,
+                                                                   "min_quantity": "0", "max_quantity": "1"}}
 QUERIES: dict[str, dict[str, str]] = {"parse_scan": {"code": "LOC-1"},
                                       "count_accuracy": {"warehouse_id": "1", "since": "2020-01-01",
                                                          "until": "2030-01-01"}}
@@ -93,6 +95,9 @@ def _build(client: TestClient, db: Database) -> World:
                 "quantity": "1"}]}), 202)["approval_request_id"]
         side["counts"] = create(client, "counts", {"warehouse_id": side["warehouses"],
                                                    "location_ids": [side["locations"]]})["id"]
+        side["replenishment_rules"] = create(client, f"warehouses/{side['warehouses']}/replenishment-rules", {
+            "location_id": side["locations"], "owner_id": side["owners"], "sku_id": side["skus"],
+            "min_quantity": "1", "max_quantity": "5"})["id"]
         side["freezes"] = create(client, "stock/freezes", {
             "warehouse_id": side["warehouses"], "owner_id": side["owners"], "sku_id": side["skus"],
             "reason": "recall"})["id"]

@@ -371,6 +371,8 @@ def confirm_putaway(db: Database, principal: Principal, task_id: int, c: Confirm
     rest as the same task."""
     def work(conn: Connection) -> Row:
         task = visible_task(conn, principal, task_id, lock=True)
+        if task["kind"] != "putaway":
+            raise Conflict(f"task {task_id} is a {task['kind']} task", field="task_id", code="not_putaway")
         if task["status"] != OPEN:
             raise Conflict(f"the task is {task['status']}", field="task_id", code="task_closed")
         _check_scanned(task, c)
