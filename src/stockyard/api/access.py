@@ -19,6 +19,7 @@ from stockyard.api.deps import (
     client_address,
     presented_token,
 )
+from stockyard.api.schemas import MAX_ID
 from stockyard.config import get_settings
 from stockyard.domain.access import PERMISSIONS
 from stockyard.services import access as svc
@@ -26,7 +27,7 @@ from stockyard.services import auth
 
 router = APIRouter()
 
-Ids = Annotated[list[Annotated[int, Field(ge=1)]], Field(max_length=1000)]
+Ids = Annotated[list[Annotated[int, Field(ge=1, le=MAX_ID)]], Field(max_length=1000)]
 Code = Annotated[str, Field(min_length=2, max_length=64)]
 
 

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stockyard.api.deps import DbDep, InventoryCount, ReportsRead, StockRead
-from stockyard.api.schemas import plain_json
+from stockyard.api.schemas import MAX_ID, plain_json
 from stockyard.services import counts as svc
 
 router = APIRouter(tags=["counts"])
 
-Id = Annotated[int, Field(ge=1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class Strict(BaseModel):

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stockyard.domain.errors import DomainError
@@ -26,6 +26,20 @@ def _field_path(location: tuple[Any, ...]) -> str:
     for part in parts:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path or ".".join(map(str, location))
+
+
+_LIMIT = 2**63
+
+
+def _out_of_range(request: Request) -> str | None:
+    for name, value in [*request.path_params.items(), *request.query_params.items()]:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if not -_LIMIT <= number < _LIMIT:
+            return str(name)
+    return None
 
 
 def install(app: FastAPI) -> None:
@@ -53,6 +67,14 @@ def install(app: FastAPI) -> None:
                 403: "forbidden"}.get(error.status_code, "http_error")
         return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code,
                             headers=getattr(error, "headers", None))
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def out_of_range(request: Request, _: Exception) -> JSONResponse:
+        # A path or query number beyond the database's 64-bit integers (the driver refuses it).
+        field = _out_of_range(request)
+        return JSONResponse(error_body("out_of_range", f"{field or 'a number'} is out of range", field),
+                            status_code=422)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, error: IntegrityError) -> JSONResponse:

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stockyard.api.deps import DbDep, InboundManage, InboundQc, InboundRead, InboundReceive, MasterdataRead
+from stockyard.api.schemas import MAX_ID
 from stockyard.api.schemas import plain_json as _json
 from stockyard.domain.gs1 import parse_scan
 from stockyard.domain.inbound import QcResult, ReceiptType
@@ -20,7 +21,7 @@ from stockyard.services import documents, putaway, receipts, receiving
 
 router = APIRouter()
 
-Id = Annotated[int, Field(ge=1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Qty = Annotated[Decimal, Field(gt=0, max_digits=19, decimal_places=6)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 

@@ -9,13 +9,14 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stockyard.api.deps import DbDep, InventoryFreeze, InventoryMove, InventoryOwnership, StockRead
+from stockyard.api.schemas import MAX_ID
 from stockyard.api.schemas import plain_json as _json
 from stockyard.domain.stock import StockStatus
 from stockyard.services import inventory as svc
 
 router = APIRouter(prefix="/stock", tags=["inventory"])
 
-Id = Annotated[int, Field(ge=1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Qty = Annotated[Decimal, Field(gt=0, max_digits=19, decimal_places=6)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 

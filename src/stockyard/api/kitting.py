@@ -10,13 +10,14 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stockyard.api.deps import DbDep, InventoryKitting, MasterdataRead, StockRead
+from stockyard.api.schemas import MAX_ID
 from stockyard.api.schemas import plain_json as _json
 from stockyard.domain.kitting import Component, WorkOrderKind
 from stockyard.services import kitting as svc
 
 router = APIRouter(tags=["kitting"])
 
-Id = Annotated[int, Field(ge=1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Qty = Annotated[Decimal, Field(gt=0, max_digits=19, decimal_places=6)]
 LotNumber = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=1000)]

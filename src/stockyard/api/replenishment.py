@@ -9,12 +9,13 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stockyard.api.deps import DbDep, InventoryMove, MasterdataWrite, StockRead
+from stockyard.api.schemas import MAX_ID
 from stockyard.api.schemas import plain_json as _json
 from stockyard.services import replenishment as svc
 
 router = APIRouter(tags=["replenishment"])
 
-Id = Annotated[int, Field(ge=1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Qty = Annotated[Decimal, Field(gt=0, max_digits=19, decimal_places=6)]
 Level = Annotated[Decimal, Field(ge=0, max_digits=19, decimal_places=6)]
 

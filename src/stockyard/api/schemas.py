@@ -25,7 +25,9 @@ LongCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 Measure = Annotated[Decimal, Field(ge=0, max_digits=19, decimal_places=6)]
-Id = Annotated[int, Field(gt=0)]
+# Ids are 64-bit in the database: a bigger number is a 422 naming the field, not an overflow in the driver.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(gt=0, le=MAX_ID)]
 
 T = TypeVar("T")
 

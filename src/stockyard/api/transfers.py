@@ -10,12 +10,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from stockyard.api.deps import DbDep, InboundReceive, InventoryTransfer, StockRead
+from stockyard.api.schemas import MAX_ID
 from stockyard.api.schemas import plain_json as _json
 from stockyard.services import transfers as svc
 
 router = APIRouter(prefix="/transfers", tags=["transfers"])
 
-Id = Annotated[int, Field(ge=1)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Qty = Annotated[Decimal, Field(gt=0, max_digits=19, decimal_places=6)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Serial = Annotated[str, StringConstraints(min_length=1, max_length=64)]
