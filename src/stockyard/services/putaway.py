@@ -231,31 +231,34 @@ class _Usage:
 
 
 def _usage(conn: Connection, warehouse_id: int, ids: set[int] | None) -> dict[int, _Usage]:
-    """Stock on hand plus open putaways per location, with volume and weight from the SKUs: two queries."""
+    """Stock on hand plus open putaways per location, summed in SQL per (location, item): a location holding
+    a hundred pallets of one SKU is one row, not a hundred. Volume and weight come from the SKUs."""
     b, s, k = t.balance, t.sku, t.task
-    on_hand = select(b.c.location_id, b.c.owner_id, b.c.sku_id, b.c.lot_id, b.c.container_id,
-                     b.c.on_hand.label("quantity"), s.c.volume, s.c.weight).join(s, s.c.id == b.c.sku_id).where(
-        b.c.warehouse_id == warehouse_id, ~b.c.is_virtual, b.c.on_hand > 0)
-    planned = select(k.c.to_location_id.label("location_id"), k.c.owner_id, k.c.sku_id, k.c.lot_id,
-                     k.c.from_container_id.label("container_id"), k.c.quantity, s.c.volume, s.c.weight).join(
-        s, s.c.id == k.c.sku_id).where(k.c.warehouse_id == warehouse_id, k.c.status == OPEN,
-                                       k.c.to_location_id.is_not(None))
+    held = (select(b.c.location_id, b.c.owner_id, b.c.sku_id, b.c.lot_id,
+                   func.sum(b.c.on_hand).label("quantity"), func.count(b.c.container_id.distinct()).label("pallets"))
+            .where(b.c.warehouse_id == warehouse_id, ~b.c.is_virtual, b.c.on_hand > 0)
+            .group_by(b.c.location_id, b.c.owner_id, b.c.sku_id, b.c.lot_id))
+    planned = (select(k.c.to_location_id.label("location_id"), k.c.owner_id, k.c.sku_id, k.c.lot_id,
+                      func.sum(k.c.quantity).label("quantity"),
+                      func.count(k.c.from_container_id.distinct()).label("pallets"))
+               .where(k.c.warehouse_id == warehouse_id, k.c.status == OPEN, k.c.to_location_id.is_not(None))
+               .group_by(k.c.to_location_id, k.c.owner_id, k.c.sku_id, k.c.lot_id))
     if ids is not None:
-        on_hand = on_hand.where(b.c.location_id.in_(sorted(ids)))
+        held = held.where(b.c.location_id.in_(sorted(ids)))
         planned = planned.where(k.c.to_location_id.in_(sorted(ids)))
+    rows = [*conn.execute(held), *conn.execute(planned)]
+    sizes = {r.id: r for r in conn.execute(select(s.c.id, s.c.volume, s.c.weight).where(
+        s.c.id.in_(sorted({r.sku_id for r in rows}))))} if rows else {}
     usage: dict[int, _Usage] = {}
-    containers: dict[int, set[int]] = {}
-    for query in (on_hand, planned):
-        for r in conn.execute(query):
-            u = usage.setdefault(r.location_id, _Usage())
-            u.units += r.quantity
-            u.volume += r.quantity * (r.volume or 0)
-            u.weight += r.quantity * (r.weight or 0)
-            u.contents = u.contents | {(r.owner_id, r.sku_id, r.lot_id)}
-            if r.container_id is not None:
-                containers.setdefault(r.location_id, set()).add(r.container_id)
-    for location_id, ids in containers.items():
-        usage[location_id].pallets = len(ids)
+    for r in rows:
+        u = usage.setdefault(r.location_id, _Usage())
+        quantity = Decimal(r.quantity)
+        u.units += quantity
+        u.volume += quantity * (sizes[r.sku_id].volume or 0)
+        u.weight += quantity * (sizes[r.sku_id].weight or 0)
+        # A pallet holding several items counts once per item here: it errs on the full side.
+        u.pallets += int(r.pallets)
+        u.contents = u.contents | {(r.owner_id, r.sku_id, r.lot_id)}
     return usage
 
 
