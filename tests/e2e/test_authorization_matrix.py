@@ -28,7 +28,8 @@ from tests.helpers import make_user
 PARAM_KINDS = {"user_id": "users", "role_id": "roles", "client_id": "clients", "posting_id": "postings",
                "request_id": "approvals", "receipt_id": "receipts", "task_id": "tasks", "rule_id": "rules",
                "warehouse_id": "warehouses", "freeze_id": "freezes", "count_id": "counts",
-               "transfer_id": "transfers", "replenishment_rule_id": "replenishment_rules"}
+               "transfer_id": "transfers", "replenishment_rule_id": "replenishment_rules",
+               "order_id": "orders"}
 # Kinds with no owner or warehouse: every principal with the permission sees all of them.
 SHARED = {"carriers", "roles"}
 # Minimal valid bodies where an empty one would fail validation before the access check matters.
@@ -95,6 +96,9 @@ def _build(client: TestClient, db: Database) -> World:
                 "quantity": "1"}]}), 202)["approval_request_id"]
         side["counts"] = create(client, "counts", {"warehouse_id": side["warehouses"],
                                                    "location_ids": [side["locations"]]})["id"]
+        side["orders"] = create(client, "orders", {
+            "owner_id": side["owners"], "warehouse_id": side["warehouses"], "external_ref": f"SO{n}",
+            "type": "sales_b2c", "lines": [{"sku_id": side["skus"], "quantity": "1"}]})["id"]
         side["replenishment_rules"] = create(client, f"warehouses/{side['warehouses']}/replenishment-rules", {
             "location_id": side["locations"], "owner_id": side["owners"], "sku_id": side["skus"],
             "min_quantity": "1", "max_quantity": "5"})["id"]

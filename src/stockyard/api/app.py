@@ -26,6 +26,7 @@ from stockyard.api import (
     inventory,
     kitting,
     masterdata,
+    orders,
     replenishment,
     stock,
     transfers,
@@ -52,7 +53,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.middleware("http")(_request_id)
     for router in (access.router, masterdata.router, stock.router, inbound.router, inventory.router, admin.router,
                    audit.router, approvals.router, counts.router, transfers.router, kitting.router,
-                   replenishment.router):
+                   replenishment.router, orders.router):
         _declare_permissions(router.routes)
         app.include_router(router, prefix="/api/v1")
 

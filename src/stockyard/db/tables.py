@@ -725,3 +725,66 @@ replenishment_rule = Table(
     *_stamps(),
     UniqueConstraint("location_id", "sku_id"),
 )
+
+# Shipment orders (出库单) and their allocation (分配): lines reserve available stock bucket by bucket, each
+# reservation remembered with the posting that made it and why that stock was chosen.
+shipment_order = Table(
+    "shipment_order", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("external_ref", String(64), nullable=False),
+    # sales_b2c | sales_b2b | material_issue | transfer_out | return_to_vendor
+    Column("type", String(24), nullable=False),
+    # created | allocated | partially_allocated | cancelled
+    Column("status", String(24), nullable=False),
+    Column("rule", String(8), nullable=False),  # fifo | fefo | lifo
+    Column("priority", Integer, nullable=False, server_default="0", default=0),
+    Column("requested_ship_date", Date),
+    Column("carrier_id", ForeignKey("carrier.id")),
+    Column("service_level", String(32)),
+    Column("ship_to", JSON),
+    Column("on_hold", Boolean, nullable=False, server_default=text("false"), default=False),
+    Column("content_hash", String(64), nullable=False),  # what the outside system sent, for idempotent intake
+    Column("explanation", JSON),  # the last allocation run: per line what was taken and what skipped, and why
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("owner_id", "external_ref"),
+    Index("ix_shipment_order_warehouse_status", "warehouse_id", "status"),
+)
+
+shipment_line = Table(
+    "shipment_line", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("order_id", ForeignKey("shipment_order.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("quantity", Exact, nullable=False),  # base units
+    Column("ordered_quantity", Exact, nullable=False),  # as ordered, in ordered_uom
+    Column("ordered_uom", String(3), nullable=False),
+    Column("lot_number", String(64)),  # the customer asked for this lot
+    Column("min_shelf_life_days", Integer),
+    Column("allocated_quantity", Exact, nullable=False, server_default="0", default=0),
+    UniqueConstraint("order_id", "line_no"),
+    Index("ix_shipment_line_sku", "sku_id"),
+)
+
+shipment_allocation = Table(
+    "shipment_allocation", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("line_id", ForeignKey("shipment_line.id"), nullable=False),
+    Column("owner_id", ForeignKey("owner.id"), nullable=False),
+    Column("sku_id", ForeignKey("sku.id"), nullable=False),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("serial", String(64)),
+    Column("location_id", ForeignKey("location.id"), nullable=False),
+    Column("container_id", ForeignKey("container.id")),
+    Column("status", String(16), nullable=False),  # allocated | released
+    Column("quantity", Exact, nullable=False),
+    Column("posting_id", ForeignKey("posting.id"), nullable=False),
+    Column("release_posting_id", ForeignKey("posting.id")),
+    Column("reason", Text, nullable=False),  # why this stock was taken
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_shipment_allocation_line", "line_id"),
+)

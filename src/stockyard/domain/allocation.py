@@ -1,0 +1,203 @@
+"""Allocation (分配): which stock a shipment line takes, in which order, and why other stock was passed over.
+
+Pure rules, no database: the service hands in every physical balance of the owner's SKU in the order's warehouse
+(``Candidate``) and gets back a deterministic ``Plan`` that names a reason for each bucket it takes and each one
+it skips.
+
+Ranking, per the order's rule:
+
+* FEFO: the lot expiring first; stock without an expiry date last.
+* FIFO: the lot produced first, then the lower lot id; lots without a production date after dated ones, stock
+  without a lot last.
+* LIFO: the lot produced last first (the reverse of FIFO's age order); stock without a lot still last, as its
+  age is unknown.
+
+Then, at equal rank: pick faces before other locations, the smallest available quantity first (cleans out small
+remainders), and the location code, container and serial for a total order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from stockyard.domain.errors import Conflict
+from stockyard.domain.stock import Bucket, StockItem, StockStatus
+
+
+class Rule(StrEnum):
+    FIFO = "fifo"
+    FEFO = "fefo"
+    LIFO = "lifo"
+
+
+class OrderType(StrEnum):
+    SALES_B2C = "sales_b2c"
+    SALES_B2B = "sales_b2b"
+    MATERIAL_ISSUE = "material_issue"
+    TRANSFER_OUT = "transfer_out"
+    RETURN_TO_VENDOR = "return_to_vendor"
+
+
+class OrderStatus(StrEnum):
+    CREATED = "created"
+    PARTIALLY_ALLOCATED = "partially_allocated"
+    ALLOCATED = "allocated"
+    CANCELLED = "cancelled"
+
+
+PICK_FACE = "pick_face"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One balance row that might serve a line: the stock item, its bucket and what is free of it."""
+
+    item: StockItem
+    bucket: Bucket
+    available: Decimal  # on hand minus allocated
+    location_code: str
+    location_kind: str = "storage"
+    location_usable: bool = True  # active and not blocked
+    lot_number: str | None = None
+    expiry: date | None = None
+    production: date | None = None
+
+
+@dataclass(frozen=True)
+class Demand:
+    quantity: Decimal  # what the line still needs, base units
+    today: date
+    lot_number: str | None = None
+    min_shelf_life_days: int | None = None
+
+    @property
+    def expires_not_before(self) -> date | None:
+        """The earliest expiry the customer accepts (``None``: no minimum)."""
+        if self.min_shelf_life_days is None:
+            return None
+        return self.today + timedelta(days=self.min_shelf_life_days)
+
+
+@dataclass(frozen=True)
+class Skip:
+    candidate: Candidate
+    code: str  # status | location_blocked | expired | short_shelf_life | other_lot | nothing_available
+    reason: str
+
+
+@dataclass(frozen=True)
+class Take:
+    candidate: Candidate
+    quantity: Decimal
+    reason: str
+
+
+@dataclass
+class Plan:
+    takes: list[Take] = field(default_factory=list)
+    skipped: list[Skip] = field(default_factory=list)
+
+    @property
+    def quantity(self) -> Decimal:
+        return sum((take.quantity for take in self.takes), Decimal(0))
+
+
+def skip_reason(candidate: Candidate, demand: Demand) -> Skip | None:
+    """Why this candidate cannot serve the demand at all, or ``None`` when it can."""
+    status = candidate.bucket.status
+    if status is not StockStatus.AVAILABLE:
+        return Skip(candidate, "status", f"status {status.value}: only available stock is allocated")
+    if not candidate.location_usable:
+        return Skip(candidate, "location_blocked", f"location {candidate.location_code} is blocked or inactive")
+    if demand.lot_number is not None and candidate.lot_number != demand.lot_number:
+        return Skip(candidate, "other_lot", f"lot {candidate.lot_number or '(none)'} is not the requested lot "
+                                            f"{demand.lot_number}")
+    if candidate.expiry is not None and candidate.expiry < demand.today:
+        return Skip(candidate, "expired", f"expired {candidate.expiry.isoformat()}")
+    minimum = demand.expires_not_before
+    if minimum is not None and candidate.expiry is not None and candidate.expiry < minimum:
+        return Skip(candidate, "short_shelf_life",
+                    f"expires {candidate.expiry.isoformat()}, before the customer's minimum {minimum.isoformat()}")
+    if candidate.available <= 0:
+        return Skip(candidate, "nothing_available", "nothing available: all of it is allocated")
+    return None
+
+
+def rank_key(candidate: Candidate, rule: Rule) -> tuple[object, ...]:
+    """The sort key of an eligible candidate under ``rule``; lower is taken first."""
+    if rule is Rule.FEFO:
+        primary: tuple[object, ...] = (candidate.expiry is None, candidate.expiry or date.max)
+    else:
+        lot = candidate.item.lot_id
+        produced = candidate.production
+        if rule is Rule.FIFO:
+            primary = (lot is None, produced is None, produced or date.max, lot or 0)
+        else:  # LIFO: newest production first, then the higher lot id; no lot last
+            primary = (lot is None, produced is None, -(produced or date.min).toordinal(), -(lot or 0))
+    return (*primary, candidate.location_kind != PICK_FACE, candidate.available, candidate.location_code,
+            candidate.bucket.container_id or 0, candidate.item.lot_id or 0, candidate.item.serial or "")
+
+
+def take_reason(candidate: Candidate, rule: Rule) -> str:
+    """What made this stock the one to take, e.g. ``FEFO: expires 2027-01-31; pick face``."""
+    if rule is Rule.FEFO:
+        why = f"expires {candidate.expiry.isoformat()}" if candidate.expiry else "no expiry date"
+    elif candidate.item.lot_id is None:
+        why = "no lot"
+    elif candidate.production is not None:
+        why = f"produced {candidate.production.isoformat()}"
+    else:
+        why = "no production date"
+    if candidate.lot_number is not None:
+        why += f" (lot {candidate.lot_number})"
+    place = "pick face" if candidate.location_kind == PICK_FACE else candidate.location_kind.replace("_", " ")
+    return f"{rule.value.upper()}: {why}; {place} {candidate.location_code}"
+
+
+def plan(candidates: Iterable[Candidate], demand: Demand, rule: Rule) -> Plan:
+    """Take greedily in rank order until the demand is met; list what was skipped and why."""
+    result = Plan()
+    eligible: list[Candidate] = []
+    for candidate in candidates:
+        skip = skip_reason(candidate, demand)
+        if skip is None:
+            eligible.append(candidate)
+        else:
+            result.skipped.append(skip)
+    result.skipped.sort(key=lambda s: (s.candidate.location_code, s.candidate.item.lot_id or 0,
+                                       s.candidate.bucket.container_id or 0, s.candidate.bucket.status.value,
+                                       s.candidate.item.serial or ""))
+    remaining = demand.quantity
+    for candidate in sorted(eligible, key=lambda c: rank_key(c, rule)):
+        if remaining <= 0:
+            break
+        quantity = min(candidate.available, remaining)
+        result.takes.append(Take(candidate, quantity, take_reason(candidate, rule)))
+        remaining -= quantity
+    return result
+
+
+def check_can_allocate(status: str, on_hold: bool) -> None:
+    if status == OrderStatus.CANCELLED:
+        raise Conflict("the order is cancelled", field="order_id", code="order_cancelled")
+    if on_hold:
+        raise Conflict("the order is on hold; release the hold first", field="order_id", code="order_on_hold")
+
+
+def check_can_change(status: str) -> None:
+    """Hold, release-hold and cancel need an order that is not cancelled."""
+    if status == OrderStatus.CANCELLED:
+        raise Conflict("the order is cancelled", field="order_id", code="order_cancelled")
+
+
+def status_after(needed: Sequence[Decimal], allocated: Sequence[Decimal]) -> OrderStatus:
+    """created (nothing allocated), allocated (every line in full) or partially_allocated."""
+    if all(a <= 0 for a in allocated):
+        return OrderStatus.CREATED
+    if all(a >= n for n, a in zip(needed, allocated, strict=True)):
+        return OrderStatus.ALLOCATED
+    return OrderStatus.PARTIALLY_ALLOCATED
