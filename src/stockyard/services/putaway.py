@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, update
 
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
@@ -386,11 +386,7 @@ def confirm_putaway(db: Database, principal: Principal, task_id: int, c: Confirm
             _check_override(conn, task, target, quantity, c.override_reason)
         whole = task["from_container_id"] is not None and quantity == task["quantity"]
         written = _move(conn, principal, task, target["id"], quantity, keep_container=whole)
-        left = task["quantity"] - quantity
-        now = datetime.now(UTC)
-        conn.execute(update(t.task).where(t.task.c.id == task_id).values(
-            quantity=left, done_quantity=task["done_quantity"] + quantity, status=OPEN if left else DONE,
-            updated_at=now))
+        now = advance_task(conn, task_id, quantity)
         conn.execute(insert(t.task_confirmation).values(
             task_id=task_id, posting_id=written.posting_id, quantity=quantity, to_location_id=target["id"],
             to_container_id=task["from_container_id"] if whole else None, overridden=overridden,
@@ -400,6 +396,16 @@ def confirm_putaway(db: Database, principal: Principal, task_id: int, c: Confirm
                      after={**after, "posting_id": written.posting_id, "overridden": overridden})
         return {**after, "posting_id": written.posting_id, "overridden": overridden}
     return db.write(work)
+
+
+def advance_task(conn: Connection, task_id: int, quantity: Decimal) -> datetime:
+    """Book ``quantity`` of a task as done, in one statement: what is left shrinks, and at zero the task is done.
+    Returns the time written."""
+    k, now = t.task, datetime.now(UTC)
+    conn.execute(update(k).where(k.c.id == task_id).values(
+        quantity=k.c.quantity - quantity, done_quantity=k.c.done_quantity + quantity,
+        status=case((k.c.quantity - quantity == 0, DONE), else_=OPEN), updated_at=now))
+    return now
 
 
 def _check_scanned(task: Row, c: Confirmation) -> None:

@@ -292,11 +292,7 @@ def confirm(db: Database, principal: Principal, task_id: int, c: Confirmation) -
                             Bucket(task["to_location_id"], None, StockStatus.AVAILABLE), quantity)
         written = ledger.post_in(conn, PostingRequest("REPLENISH", [movement], doc_type="task",
                                                       doc_ref=str(task_id), user=principal.name))
-        left = task["quantity"] - quantity
-        now = datetime.now(UTC)
-        conn.execute(update(t.task).where(t.task.c.id == task_id).values(
-            quantity=left, done_quantity=task["done_quantity"] + quantity, status=OPEN if left else DONE,
-            updated_at=now))
+        now = putaway.advance_task(conn, task_id, quantity)
         conn.execute(insert(t.task_confirmation).values(
             task_id=task_id, posting_id=written.posting_id, quantity=quantity, to_location_id=task["to_location_id"],
             to_container_id=None, overridden=False, override_reason=None, user_name=principal.name, created_at=now))
