@@ -77,12 +77,12 @@ def adjust(body: s.AdjustmentIn, db: DbDep, principal: StockAdjust) -> Any:
     to or when a line is above the configured quantity."""
     outcome = svc.adjust(db, body.reason_code, _lines(body.lines), principal=principal, doc_ref=body.doc_ref,
                          ask_approval=body.approval == "request")
-    if outcome.approval is not None:
-        pending = {"approval_request_id": outcome.approval["id"], "status": outcome.approval["status"],
-                   "summary": outcome.approval["summary"]}
-        return JSONResponse(pending, status_code=status.HTTP_202_ACCEPTED)
-    assert outcome.posting is not None
-    return s.PostingOut(**_posting(outcome.posting))
+    if outcome.posting is not None:
+        return s.PostingOut(**_posting(outcome.posting))
+    approval = outcome.approval or {}
+    pending = {"approval_request_id": approval.get("id"), "status": approval.get("status"),
+               "summary": approval.get("summary")}
+    return JSONResponse(pending, status_code=status.HTTP_202_ACCEPTED)
 
 
 @router.post("/postings/{posting_id}/reversal", status_code=status.HTTP_201_CREATED,
