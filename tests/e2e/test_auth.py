@@ -242,3 +242,47 @@ def bearer_for(db: Database, username: str) -> dict[str, str]:
                       .scalar_one())
     token, _ = db.write(lambda conn: open_session(conn, user_id))
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_nobody_takes_over_a_user_who_holds_more(client: TestClient, anonymous: TestClient, db: Database) -> None:
+    root_id = ok(client.get(f"{API}/auth/me"))["user_id"]
+    helpdesk = bearer(db, "helpdesk", roles=["it_support"])
+    error(client.post(f"{API}/users/{root_id}/password", json={"password": "taken-over-at-last"}, headers=helpdesk),
+          403, "target_beyond_own")
+    error(client.patch(f"{API}/users/{root_id}", json={"display_name": "Pwned"}, headers=helpdesk), 403,
+          "target_beyond_own")
+    error(client.post(f"{API}/users/{root_id}/end-sessions", headers=helpdesk), 403, "target_beyond_own")
+    # A user holding no more than the helpdesk can be helped.
+    peer = make_user(db, "peer", roles=["it_support"])
+    assert client.post(f"{API}/users/{peer}/password", json={"password": "a-fresh-long-phrase"},
+                       headers=helpdesk).status_code == 204
+
+
+def test_roles_are_changed_only_within_what_the_changer_holds(client: TestClient, db: Database) -> None:
+    role = ok(client.post(f"{API}/roles", json={"code": "stock_boss", "name": "Boss",
+                                                "permissions": ["stock.adjust", "users.manage"]}), 201)
+    ok(client.patch(f"{API}/roles/{role['id']}", json={"active": False}))
+    helpdesk = bearer(db, "helpdesk", roles=["it_support"])
+    error(client.patch(f"{API}/roles/{role['id']}", json={"active": True}, headers=helpdesk), 403,
+          "grant_beyond_own", "role_id")
+    error(client.patch(f"{API}/roles/{role['id']}", json={"permissions": ["users.manage"]}, headers=helpdesk), 403,
+          "grant_beyond_own", "role_id")
+    scoped = bearer(db, "scoped_admin", roles=["system_administrator"],
+                    warehouse_ids=[ok(client.post(f"{API}/warehouses", json={"code": "W", "name": "W"}), 201)["id"]])
+    error(client.patch(f"{API}/roles/{role['id']}", json={"name": "x"}, headers=scoped), 403, "outside_scope")
+
+
+def test_unknown_users_cost_as_long_as_wrong_passwords(anonymous: TestClient, db: Database) -> None:
+    import time
+
+    make_user(db, "mia", password=PASSWORD)
+
+    def cost(username: str) -> float:
+        start = time.perf_counter()
+        anonymous.post(f"{API}/auth/login", json={"username": username, "password": "not-it-at-all"})
+        return time.perf_counter() - start
+
+    known = min(cost("mia") for _ in range(2))
+    unknown = min(cost(f"ghost{n}") for n in range(2))
+    # Both verify an Argon2 hash (tens of milliseconds); without the dummy hash the unknown name is ~10x quicker.
+    assert unknown > known / 3

@@ -80,6 +80,7 @@ def update_user(db: Database, principal: Principal, user_id: int, changes: Mappi
     """Change roles, scopes, name, language or active; disabling a user ends all their sessions at once."""
     def work(conn: Connection) -> Row:
         before = _visible_user(conn, principal, user_id)
+        _check_target(conn, principal, before)
         values = {k: (_ids(v) if k in SCOPE_FIELDS else v) for k, v in changes.items()}
         if "roles" in values or any(f in values for f in SCOPE_FIELDS):
             _check_grant(conn, principal, {**before, **values})
@@ -99,7 +100,9 @@ def update_user(db: Database, principal: Principal, user_id: int, changes: Mappi
 def set_password(db: Database, principal: Principal, user_id: int, password: str) -> None:
     """Set a new password; every session of that user ends, so a stolen session dies with the old one."""
     def check(conn: Connection) -> str:
-        return str(_visible_user(conn, principal, user_id)["username"])
+        user = _visible_user(conn, principal, user_id)
+        _check_target(conn, principal, user)
+        return str(user["username"])
     username = db.read(check)
     check_password(password, username)
     password_hash = hash_password(password)
@@ -117,7 +120,7 @@ def set_password(db: Database, principal: Principal, user_id: int, password: str
 def end_sessions(db: Database, principal: Principal, user_id: int) -> int:
     """Sign a user out everywhere (a lost handheld, a leaver)."""
     def work(conn: Connection) -> int:
-        _visible_user(conn, principal, user_id)
+        _check_target(conn, principal, _visible_user(conn, principal, user_id))
         ended = end_user_sessions(conn, user_id, "ended_by_admin")
         audit.record(conn, principal, "user.end_sessions", "user", user_id, after={"sessions_ended": ended})
         return ended
@@ -173,6 +176,16 @@ def _visible(conn: Connection, principal: Principal, record: Row, label: str) ->
     return record
 
 
+def _check_target(conn: Connection, principal: Principal, user: Row) -> None:
+    """Nobody changes, re-enables, resets or signs out a user who holds more than they do: that would be a way
+    to act with those permissions."""
+    roles = list(user["roles"])
+    beyond = sorted(permissions_of(roles, custom_permissions(conn, roles)) - principal.permissions)
+    if beyond:
+        raise Forbidden(f"this user holds permissions you do not: {', '.join(beyond)}", field="user_id",
+                        code="target_beyond_own")
+
+
 def _is_admin(roles: Sequence[str]) -> bool:
     return BuiltinRole.SYSTEM_ADMINISTRATOR in roles
 
@@ -223,11 +236,15 @@ def update_role(db: Database, principal: Principal, role_id: int, changes: Mappi
     if "permissions" in values:
         values["permissions"] = check_permissions(values["permissions"])
         _within_own(principal, values["permissions"], "permissions")
+    if not principal.scope.unrestricted:
+        # A role is shared by users everywhere: changing it changes rights outside any narrower scope.
+        raise Forbidden("changing a role needs an unrestricted scope", field="role_id", code="outside_scope")
 
     def work(conn: Connection) -> Row:
         row = conn.execute(select(t.custom_role).where(t.custom_role.c.id == role_id)).first()
         if row is None:
             raise NotFound(f"role {role_id} not found", field="role_id")
+        _within_own(principal, row.permissions, "role_id")
         before = {"id": row.id, "code": row.code, "name": row.name, "permissions": row.permissions,
                   "builtin": False, "active": row.active}
         if values:
@@ -252,8 +269,10 @@ def create_client(db: Database, principal: Principal, *, name: str, kind: str, p
     _within_own(principal, chosen, "permissions")
     now = datetime.now(UTC)
     expires = expires_at or now + timedelta(days=get_settings().client_token_days)
-    if expires <= now:
-        raise InvalidInput("the expiry must be in the future", field="expires_at")
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)  # times without a zone are UTC, as everywhere in the API
+    if not now < expires <= now + timedelta(days=3660):
+        raise InvalidInput("the expiry must be in the future and within ten years", field="expires_at")
     token, prefix = new_client_token()
 
     def work(conn: Connection) -> Row:

@@ -129,7 +129,9 @@ def login(db: Database, username: str, password: str, *, address: str, user_agen
     db.read(lambda conn: _check_throttle(conn, username, address, now))
     user = db.read(lambda conn: conn.execute(select(t.app_user).where(
         func.lower(t.app_user.c.username) == username)).first())
-    if user is None or not user.active or not _password_matches(user.password_hash if user else None, password):
+    # The hash is checked first and always, so an unknown or disabled name costs as long as a wrong password.
+    matches = _password_matches(user.password_hash if user else None, password)
+    if user is None or not user.active or not matches:
         db.write(lambda conn: _record_failure(conn, username, address, now))
         raise Unauthenticated("wrong username or password", field="password", code="bad_credentials")
 

@@ -317,9 +317,20 @@ def list_counts(db: Database, principal: Principal, *, warehouse_id: int | None 
 def visible(conn: Connection, principal: Principal, count_id: int, *, lock: bool = False) -> Row:
     query = select(t.stock_count).where(t.stock_count.c.id == count_id)
     row = conn.execute(query.with_for_update() if lock else query).first()
-    if row is None or not principal.scope.allows_warehouse(row.warehouse_id):
+    if row is None or not principal.scope.allows_warehouse(row.warehouse_id) or not _covers(conn, principal, count_id):
         raise NotFound(f"count {count_id} not found", field="count_id")
     return dict(row._mapping)
+
+
+def _covers(conn: Connection, principal: Principal, count_id: int) -> bool:
+    """An owner- or zone-scoped principal acts on a count only if all of its lines are theirs."""
+    if principal.owner_ids is None and principal.zone_ids is None:
+        return True
+    cl = t.count_line
+    loc = t.location
+    rows = conn.execute(select(cl.c.owner_id, loc.c.zone_id).join(loc, loc.c.id == cl.c.location_id)
+                        .where(cl.c.count_id == count_id).distinct()).all()
+    return all(principal.scope.allows_owner(r.owner_id) and principal.scope.allows_zone(r.zone_id) for r in rows)
 
 
 def _hide(count: Row, principal: Principal) -> bool:

@@ -249,11 +249,20 @@ def list_freezes(db: Database, principal: Principal, *, warehouse_id: int | None
 def visible_freeze(conn: Connection, principal: Principal, freeze_id: int, *, lock: bool = False) -> Row:
     query = select(t.stock_freeze).where(t.stock_freeze.c.id == freeze_id)
     row = conn.execute(query.with_for_update() if lock else query).first()
-    # A freeze across all owners is a warehouse matter: owner-scoped principals do not see it.
+    # A freeze across all owners is a warehouse matter: owner-scoped principals do not see it; nor do
+    # zone-scoped ones see a freeze that is not of one location of their zones.
     if row is None or not principal.scope.allows_warehouse(row.warehouse_id) or (
-            principal.owner_ids is not None and row.owner_id not in principal.owner_ids):
+            principal.owner_ids is not None and row.owner_id not in principal.owner_ids) or (
+            principal.zone_ids is not None and not _in_zones(conn, principal, row.location_id)):
         raise NotFound(f"freeze {freeze_id} not found", field="freeze_id")
     return dict(row._mapping)
+
+
+def _in_zones(conn: Connection, principal: Principal, location_id: int | None) -> bool:
+    if location_id is None:
+        return False
+    zone = conn.execute(select(t.location.c.zone_id).where(t.location.c.id == location_id)).scalar()
+    return principal.scope.allows_zone(zone)
 
 
 def _freeze_row(conn: Connection, freeze_id: int) -> Row:
