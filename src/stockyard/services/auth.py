@@ -14,7 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from stockyard.config import get_settings
 from stockyard.db import tables as t
@@ -126,17 +126,20 @@ def login(db: Database, username: str, password: str, *, address: str, user_agen
     Too many recent failures for the account or the address answer 429 before the password is looked at."""
     username = username.strip().lower()
     now = datetime.now(UTC)
-    db.read(lambda conn: _check_throttle(conn, username, address, now))
+    # Each attempt counts as a failure from before its password is checked until it succeeds, so a burst of
+    # parallel guesses cannot slip past the limit while the first ones are still being checked.
+    attempt = db.write(lambda conn: _reserve_attempt(conn, username, address, now))
     user = db.read(lambda conn: conn.execute(select(t.app_user).where(
         func.lower(t.app_user.c.username) == username)).first())
     # The hash is checked first and always, so an unknown or disabled name costs as long as a wrong password.
     matches = _password_matches(user.password_hash if user else None, password)
     if user is None or not user.active or not matches:
-        db.write(lambda conn: _record_failure(conn, username, address, now))
+        db.write(lambda conn: _record_failure(conn, username, address))
         raise Unauthenticated("wrong username or password", field="password", code="bad_credentials")
 
     def work(conn: Connection) -> StartedSession:
-        conn.execute(delete(t.login_failure).where(t.login_failure.c.username == username))
+        conn.execute(delete(t.login_failure).where(
+            (t.login_failure.c.username == username) | (t.login_failure.c.id == attempt)))
         if previous_token:
             _end(conn, t.user_session.c.token_hash == token_digest(previous_token), now, "rotated")
         token, expires = open_session(conn, user.id, address=address, user_agent=user_agent, now=now)
@@ -167,8 +170,18 @@ def _check_throttle(conn: Connection, username: str, address: str, now: datetime
                             details={"retry_after": max(wait, 1)})
 
 
-def _record_failure(conn: Connection, username: str, address: str, now: datetime) -> None:
-    conn.execute(insert(t.login_failure).values(username=username[:64], address=address[:64], at=now))
+def _reserve_attempt(conn: Connection, username: str, address: str, now: datetime) -> int:
+    """Check the throttle and count this attempt, under a lock per account and per address (PostgreSQL; SQLite
+    writers take turns anyway), so that the count and the new row cannot interleave with another attempt's."""
+    if conn.dialect.name == "postgresql":
+        for key in (f"login-user:{username}", f"login-address:{address}"):  # always this order: no deadlock
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+    _check_throttle(conn, username, address, now)
+    return int(conn.execute(insert(t.login_failure).values(username=username[:64], address=address[:64], at=now)
+                            .returning(t.login_failure.c.id)).scalar_one())
+
+
+def _record_failure(conn: Connection, username: str, address: str) -> None:
     anonymous = Principal("anonymous")
     audit.record(conn, anonymous, "session.login_failed", "user", None,
                  after={"username": username[:64], "address": address})
