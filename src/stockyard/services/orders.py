@@ -34,10 +34,11 @@ from stockyard.domain.allocation import (
 )
 from stockyard.domain.audit import canonical_json
 from stockyard.domain.errors import Conflict, InsufficientStock, InvalidInput, NotFound
-from stockyard.domain.master import Pack, PackLevel, to_base
+from stockyard.domain.master import PackLevel, to_base
 from stockyard.domain.stock import AllocationChange, Bucket, PostingRequest, StockItem, StockStatus
 from stockyard.services import audit, ledger
 from stockyard.services import masterdata as md
+from stockyard.services.document_lines import sku_of, skus_of, uom_of
 
 Row = dict[str, Any]
 
@@ -114,11 +115,11 @@ def create_order(db: Database, principal: Principal, new: NewOrder) -> Intake:
 def _lines(conn: Connection, new: NewOrder) -> list[Row]:
     if not new.lines:
         raise InvalidInput("an order has at least one line", field="lines")
-    skus = _skus(conn, new)
+    skus = skus_of(conn, new.owner_id, new.lines)
     rows = []
     for index, line in enumerate(new.lines):
         where = f"lines[{index}]"
-        sku = _sku_of(skus, line, where)
+        sku = sku_of(skus, line, where)
         base = to_base(line.quantity, line.level, sku["packs"], sku["decimals"], field=f"{where}.quantity")
         if base <= 0:
             raise InvalidInput("must be greater than zero", field=f"{where}.quantity")
@@ -126,43 +127,10 @@ def _lines(conn: Connection, new: NewOrder) -> list[Row]:
             raise InvalidInput("this SKU is not lot-controlled", field=f"{where}.lot_number",
                                code="lot_not_allowed")
         rows.append({"line_no": index + 1, "sku_id": sku["id"], "quantity": base,
-                     "ordered_quantity": line.quantity, "ordered_uom": _uom(sku, line.level),
+                     "ordered_quantity": line.quantity, "ordered_uom": uom_of(sku, line.level),
                      "lot_number": line.lot_number, "min_shelf_life_days": line.min_shelf_life_days,
                      "allocated_quantity": Decimal(0)})
     return rows
-
-
-def _skus(conn: Connection, new: NewOrder) -> dict[Any, Row]:
-    ids = {line.sku_id for line in new.lines if line.sku_id is not None}
-    codes = {line.sku_code for line in new.lines if line.sku_code is not None}
-    s = t.sku
-    query = select(s).where(s.c.owner_id == new.owner_id, s.c.active, s.c.id.in_(ids) | s.c.code.in_(codes))
-    found = [dict(r._mapping) for r in conn.execute(query)]
-    packs: dict[int, list[Pack]] = {row["id"]: [] for row in found}
-    for p in conn.execute(select(t.sku_pack).where(t.sku_pack.c.sku_id.in_(packs))):
-        packs[p.sku_id].append(Pack(PackLevel(p.level), p.uom, p.factor, p.decimals))
-    by_key: dict[Any, Row] = {}
-    for row in found:
-        row["packs"] = packs[row["id"]]
-        by_key[("id", row["id"])] = by_key[("code", row["code"])] = row
-    return by_key
-
-
-def _sku_of(skus: dict[Any, Row], line: NewOrderLine, where: str) -> Row:
-    key = ("id", line.sku_id) if line.sku_id is not None else ("code", line.sku_code)
-    if key[1] is None:
-        raise InvalidInput("give sku_id or sku_code", field=f"{where}.sku_id")
-    sku = skus.get(key)
-    if sku is None:
-        name = "sku_id" if key[0] == "id" else "sku_code"
-        raise InvalidInput(f"SKU {key[1]} of this owner does not exist or is inactive", field=f"{where}.{name}",
-                           code="unknown_sku")
-    return sku
-
-
-def _uom(sku: Row, level: PackLevel) -> str:
-    pack = next((p for p in sku["packs"] if p.level is level), None)
-    return pack.uom if pack else str(sku["base_uom"])
 
 
 def _digest(new: NewOrder, lines: list[Row]) -> str:

@@ -21,9 +21,10 @@ from stockyard.domain.access import Principal
 from stockyard.domain.audit import canonical_json
 from stockyard.domain.errors import Conflict, InvalidInput, NotFound
 from stockyard.domain.inbound import ReceiptStatus, ReceiptType, check_can_cancel, check_can_close
-from stockyard.domain.master import Pack, PackLevel, to_base
+from stockyard.domain.master import PackLevel, to_base
 from stockyard.services import audit
 from stockyard.services import masterdata as md
+from stockyard.services.document_lines import sku_of, skus_of, uom_of
 
 Row = dict[str, Any]
 
@@ -96,11 +97,11 @@ def create_receipt(db: Database, principal: Principal, new: NewReceipt) -> Intak
 def _lines(conn: Connection, new: NewReceipt) -> list[Row]:
     if not new.lines:
         raise InvalidInput("a receipt has at least one line", field="lines")
-    skus = _skus(conn, new)
+    skus = skus_of(conn, new.owner_id, new.lines)
     rows = []
     for index, line in enumerate(new.lines):
         where = f"lines[{index}]"
-        sku = _sku_of(skus, line, where)
+        sku = sku_of(skus, line, where)
         base = to_base(line.quantity, line.level, sku["packs"], sku["decimals"], field=f"{where}.quantity")
         if base <= 0:
             raise InvalidInput("must be greater than zero", field=f"{where}.quantity")
@@ -109,43 +110,9 @@ def _lines(conn: Connection, new: NewReceipt) -> list[Row]:
             raise InvalidInput("serials are listed for serial-controlled SKUs, once each, one per unit",
                                field=f"{where}.serials")
         rows.append({"line_no": index + 1, "sku_id": sku["id"], "expected_quantity": base,
-                     "ordered_quantity": line.quantity, "ordered_uom": _uom(sku, line.level),
+                     "ordered_quantity": line.quantity, "ordered_uom": uom_of(sku, line.level),
                      "expected_lot": line.lot, "expected_expiry": line.expiry, "expected_serials": serials or None})
     return rows
-
-
-def _skus(conn: Connection, new: NewReceipt) -> dict[Any, Row]:
-    ids = {line.sku_id for line in new.lines if line.sku_id is not None}
-    codes = {line.sku_code for line in new.lines if line.sku_code is not None}
-    s = t.sku
-    query = select(s).where(s.c.owner_id == new.owner_id, s.c.active,
-                            s.c.id.in_(ids) | s.c.code.in_(codes))
-    found = [dict(r._mapping) for r in conn.execute(query)]
-    packs: dict[int, list[Pack]] = {row["id"]: [] for row in found}
-    for p in conn.execute(select(t.sku_pack).where(t.sku_pack.c.sku_id.in_(packs))):
-        packs[p.sku_id].append(Pack(PackLevel(p.level), p.uom, p.factor, p.decimals))
-    by_key: dict[Any, Row] = {}
-    for row in found:
-        row["packs"] = packs[row["id"]]
-        by_key[("id", row["id"])] = by_key[("code", row["code"])] = row
-    return by_key
-
-
-def _sku_of(skus: dict[Any, Row], line: NewReceiptLine, where: str) -> Row:
-    key = ("id", line.sku_id) if line.sku_id is not None else ("code", line.sku_code)
-    if key[1] is None:
-        raise InvalidInput("give sku_id or sku_code", field=f"{where}.sku_id")
-    sku = skus.get(key)
-    if sku is None:
-        name = "sku_id" if key[0] == "id" else "sku_code"
-        raise InvalidInput(f"SKU {key[1]} of this owner does not exist or is inactive", field=f"{where}.{name}",
-                           code="unknown_sku")
-    return sku
-
-
-def _uom(sku: Row, level: PackLevel) -> str:
-    pack = next((p for p in sku["packs"] if p.level is level), None)
-    return pack.uom if pack else str(sku["base_uom"])
 
 
 def _digest(new: NewReceipt, lines: list[Row]) -> str:
