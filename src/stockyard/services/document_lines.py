@@ -4,13 +4,14 @@ levels, read in two queries for any number of lines. Used by receipt and shipmen
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, select
 
 from stockyard.db import tables as t
 from stockyard.domain.errors import InvalidInput
-from stockyard.domain.master import Pack, PackLevel
+from stockyard.domain.master import Pack, PackLevel, to_base
 
 Row = dict[str, Any]
 
@@ -51,6 +52,14 @@ def sku_of(skus: dict[Any, Row], line: NamesSku, where: str) -> Row:
         raise InvalidInput(f"SKU {key[1]} of this owner does not exist or is inactive", field=f"{where}.{name}",
                            code="unknown_sku")
     return sku
+
+
+def base_quantity(sku: Row, quantity: Decimal, level: PackLevel, where: str) -> Decimal:
+    """A line's quantity counted in ``level``, in the SKU's base unit; more than zero."""
+    base = to_base(quantity, level, sku["packs"], sku["decimals"], field=f"{where}.quantity")
+    if base <= 0:
+        raise InvalidInput("must be greater than zero", field=f"{where}.quantity")
+    return base
 
 
 def uom_of(sku: Row, level: PackLevel) -> str:

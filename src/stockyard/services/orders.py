@@ -34,11 +34,11 @@ from stockyard.domain.allocation import (
 )
 from stockyard.domain.audit import canonical_json
 from stockyard.domain.errors import Conflict, InsufficientStock, InvalidInput, NotFound
-from stockyard.domain.master import PackLevel, to_base
+from stockyard.domain.master import PackLevel
 from stockyard.domain.stock import AllocationChange, Bucket, PostingRequest, StockItem, StockStatus
 from stockyard.services import audit, ledger
 from stockyard.services import masterdata as md
-from stockyard.services.document_lines import sku_of, skus_of, uom_of
+from stockyard.services.document_lines import base_quantity, sku_of, skus_of, uom_of
 
 Row = dict[str, Any]
 
@@ -120,9 +120,7 @@ def _lines(conn: Connection, new: NewOrder) -> list[Row]:
     for index, line in enumerate(new.lines):
         where = f"lines[{index}]"
         sku = sku_of(skus, line, where)
-        base = to_base(line.quantity, line.level, sku["packs"], sku["decimals"], field=f"{where}.quantity")
-        if base <= 0:
-            raise InvalidInput("must be greater than zero", field=f"{where}.quantity")
+        base = base_quantity(sku, line.quantity, line.level, where)
         if line.lot_number is not None and not sku["lot_control"]:
             raise InvalidInput("this SKU is not lot-controlled", field=f"{where}.lot_number",
                                code="lot_not_allowed")

@@ -21,10 +21,10 @@ from stockyard.domain.access import Principal
 from stockyard.domain.audit import canonical_json
 from stockyard.domain.errors import Conflict, InvalidInput, NotFound
 from stockyard.domain.inbound import ReceiptStatus, ReceiptType, check_can_cancel, check_can_close
-from stockyard.domain.master import PackLevel, to_base
+from stockyard.domain.master import PackLevel
 from stockyard.services import audit
 from stockyard.services import masterdata as md
-from stockyard.services.document_lines import sku_of, skus_of, uom_of
+from stockyard.services.document_lines import base_quantity, sku_of, skus_of, uom_of
 
 Row = dict[str, Any]
 
@@ -102,9 +102,7 @@ def _lines(conn: Connection, new: NewReceipt) -> list[Row]:
     for index, line in enumerate(new.lines):
         where = f"lines[{index}]"
         sku = sku_of(skus, line, where)
-        base = to_base(line.quantity, line.level, sku["packs"], sku["decimals"], field=f"{where}.quantity")
-        if base <= 0:
-            raise InvalidInput("must be greater than zero", field=f"{where}.quantity")
+        base = base_quantity(sku, line.quantity, line.level, where)
         serials = list(line.serials or [])
         if serials and (not sku["serial_control"] or len(set(serials)) != len(serials) or len(serials) != base):
             raise InvalidInput("serials are listed for serial-controlled SKUs, once each, one per unit",
