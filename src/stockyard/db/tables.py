@@ -100,6 +100,8 @@ owner = Table(
     Column("qc_required", Boolean, nullable=False, server_default=text("false"), default=False),
     Column("qc_receipt_types", JSON),  # receipt types whose stock always goes to QC, e.g. ["customer_return"]
     Column("blind_receiving", Boolean, nullable=False, server_default=text("false"), default=False),
+    # Outbound: what happens to what could not be allocated or picked: backorder (stays open) | short (closed).
+    Column("shortage_policy", String(16), nullable=False, server_default="backorder", default="backorder"),
     *_stamps(),
 )
 
@@ -542,9 +544,19 @@ task = Table(
     Column("rule_id", ForeignKey("putaway_rule.id")),
     Column("explanation", JSON),
     Column("assigned_to", String(64)),
+    # Picks: the trip, order line and allocation served, the place in the trip's route and the tote.
+    Column("trip_id", ForeignKey("pick_trip.id")),
+    Column("order_id", ForeignKey("shipment_order.id")),
+    Column("line_id", ForeignKey("shipment_line.id")),
+    Column("allocation_id", ForeignKey("shipment_allocation.id")),
+    Column("sequence", Integer),
+    Column("tote", String(32)),
+    Column("short_quantity", Exact, nullable=False, server_default="0", default=0),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_task_open", "warehouse_id", "kind", "status"),
+    Index("ix_task_trip", "trip_id", "sequence"),
+    Index("ix_task_order", "order_id"),
     Index("ix_task_to_location", "to_location_id", "status"),
 )
 
@@ -736,7 +748,7 @@ shipment_order = Table(
     Column("external_ref", String(64), nullable=False),
     # sales_b2c | sales_b2b | material_issue | transfer_out | return_to_vendor
     Column("type", String(24), nullable=False),
-    # created | allocated | partially_allocated | cancelled
+    # created | partially_allocated | allocated | picking | picked | packed | shipped | cancelled
     Column("status", String(24), nullable=False),
     Column("rule", String(8), nullable=False),  # fifo | fefo | lifo
     Column("priority", Integer, nullable=False, server_default="0", default=0),
@@ -747,6 +759,11 @@ shipment_order = Table(
     Column("on_hold", Boolean, nullable=False, server_default=text("false"), default=False),
     Column("content_hash", String(64), nullable=False),  # what the outside system sent, for idempotent intake
     Column("explanation", JSON),  # the last allocation run: per line what was taken and what skipped, and why
+    Column("wave_id", ForeignKey("wave.id")),
+    Column("sort_slot", Integer),  # its slot on the put wall when its wave is batch-picked
+    Column("ship_posting_id", ForeignKey("posting.id")),
+    Column("shipped_at", UtcDateTime),
+    Column("backorder_of_id", ForeignKey("shipment_order.id")),  # the order whose unshipped rest this is
     Column("created_by", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
@@ -766,6 +783,11 @@ shipment_line = Table(
     Column("lot_number", String(64)),  # the customer asked for this lot
     Column("min_shelf_life_days", Integer),
     Column("allocated_quantity", Exact, nullable=False, server_default="0", default=0),
+    Column("picked_quantity", Exact, nullable=False, server_default="0", default=0),
+    Column("sorted_quantity", Exact, nullable=False, server_default="0", default=0),
+    Column("packed_quantity", Exact, nullable=False, server_default="0", default=0),
+    Column("shipped_quantity", Exact, nullable=False, server_default="0", default=0),
+    Column("short_quantity", Exact, nullable=False, server_default="0", default=0),  # closed unserved
     UniqueConstraint("order_id", "line_no"),
     Index("ix_shipment_line_sku", "sku_id"),
 )
@@ -780,11 +802,86 @@ shipment_allocation = Table(
     Column("serial", String(64)),
     Column("location_id", ForeignKey("location.id"), nullable=False),
     Column("container_id", ForeignKey("container.id")),
-    Column("status", String(16), nullable=False),  # allocated | released
+    # allocated (on the shelf) | picked (in staging, still reserved) | released | shipped
+    Column("status", String(16), nullable=False),
     Column("quantity", Exact, nullable=False),
     Column("posting_id", ForeignKey("posting.id"), nullable=False),
     Column("release_posting_id", ForeignKey("posting.id")),
     Column("reason", Text, nullable=False),  # why this stock was taken
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_shipment_allocation_line", "line_id"),
+)
+
+
+# A wave (波次): orders released together; releasing allocates them and groups their picks into trips.
+wave = Table(
+    "wave", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("status", String(16), nullable=False),  # created | released | done | cancelled
+    Column("pick_mode", String(16), nullable=False),  # cluster | batch | zone
+    Column("max_orders_per_trip", Integer, nullable=False),
+    Column("max_lines_per_trip", Integer, nullable=False),
+    Column("staging_location_id", ForeignKey("location.id"), nullable=False),
+    Column("criteria", JSON),  # the rule that chose its orders, when made by rule
+    Column("stats", JSON),  # what releasing it did
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("released_at", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_wave_warehouse_status", "warehouse_id", "status"),
+)
+
+# A picker trip: the picks one person walks in one route, into totes on one cart.
+pick_trip = Table(
+    "pick_trip", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("wave_id", ForeignKey("wave.id"), nullable=False),
+    Column("warehouse_id", ForeignKey("warehouse.id"), nullable=False),
+    Column("zone_id", ForeignKey("zone.id")),
+    Column("trip_no", Integer, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # open | done | cancelled
+    Column("route", JSON, nullable=False),  # location ids in walking order
+    Column("route_length", Exact, nullable=False),  # metres
+    Column("route_method", String(16), nullable=False),
+    Column("s_shape_length", Exact, nullable=False),
+    Column("largest_gap_length", Exact, nullable=False),
+    Column("assigned_to", String(64)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("wave_id", "trip_no"),
+)
+
+# A package (箱): a carton being checked (复核) and packed for one order; closed when packed.
+package = Table(
+    "package", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("order_id", ForeignKey("shipment_order.id"), nullable=False),
+    Column("package_no", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # open | closed
+    Column("carton_type", String(32)),
+    Column("length", Exact), Column("width", Exact), Column("height", Exact),  # cm
+    Column("expected_weight", Exact),  # kg: items plus carton tare
+    Column("weight", Exact),  # kg, as the scale weighed it
+    Column("weight_checked", Boolean),
+    Column("tracking_number", String(64)),
+    Column("sscc", String(18)),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime),
+    UniqueConstraint("order_id", "package_no"),
+)
+
+package_item = Table(
+    "package_item", metadata,
+    Column("id", LedgerId, primary_key=True, autoincrement=True),
+    Column("package_id", ForeignKey("package.id"), nullable=False),
+    Column("line_id", ForeignKey("shipment_line.id"), nullable=False),
+    Column("lot_id", ForeignKey("lot.id")),
+    Column("serial", String(64)),
+    Column("quantity", Exact, nullable=False),
+    Column("scanned_by", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_package_item_package", "package_id"),
 )

@@ -28,6 +28,10 @@ PERMISSIONS: Mapping[str, str] = {
     "inventory.count": "plan counts, count and recount",
     "inventory.transfer": "create, ship and receive transfers between warehouses",
     "inventory.kitting": "define kits and run processing work orders (加工)",
+    "outbound.wave": "create, release and cancel waves; owner shortage policy",
+    "outbound.pick": "confirm picks and report short picks, sort to the put wall",
+    "outbound.pack": "check (复核) and pack orders, weigh packages, print packing lists and shipping labels",
+    "outbound.ship": "confirm shipments",
     "approvals.read": "see approval requests",
     "approvals.decide": "approve or reject other people's requests",
     "reports.read": "read reports",
@@ -56,17 +60,19 @@ BUILTIN_ROLES: Mapping[str, frozenset[str]] = {
     BuiltinRole.SYSTEM_ADMINISTRATOR: frozenset(PERMISSIONS),
     BuiltinRole.WAREHOUSE_MANAGER: _READ_STOCK | _INBOUND | {
         "inventory.move", "inventory.freeze", "inventory.ownership", "inventory.count", "inventory.transfer",
-        "inventory.kitting", "masterdata.write", "stock.opening",
+        "inventory.kitting", "masterdata.write", "stock.opening", "outbound.wave", "outbound.pick", "outbound.pack",
+        "outbound.ship",
         "stock.adjust", "stock.allocate", "approvals.read", "approvals.decide", "reports.read", "audit.read",
         "users.read"},
-    # Operators act through tasks: receiving, QC and putaway now; picking and counting with their flows.
+    # Operators act through tasks: receiving, QC, putaway, picking, packing, shipping and counting.
     BuiltinRole.OPERATOR: _READ_STOCK | {"inbound.read", "inbound.receive", "inbound.qc", "inventory.move",
-                                         "inventory.count", "inventory.kitting"},
+                                         "inventory.count", "inventory.kitting", "outbound.pick",
+                                         "outbound.pack", "outbound.ship"},
     BuiltinRole.DATA_ANALYST: _READ_STOCK | {"reports.read", "inbound.read"},
     BuiltinRole.IT_SUPPORT: frozenset({"masterdata.read", "users.read", "users.manage", "clients.manage",
                                        "audit.read", "audit.verify", "ledger.verify"}),
     BuiltinRole.COORDINATOR: _READ_STOCK | {"stock.allocate", "approvals.read", "reports.read", "inbound.read",
-                                            "inbound.manage", "inventory.transfer"},
+                                            "inbound.manage", "inventory.transfer", "outbound.wave"},
     BuiltinRole.FINANCE: frozenset({"reports.read"}),
 }
 
