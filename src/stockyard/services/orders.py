@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stockyard.db import tables as t
@@ -304,53 +304,96 @@ def allocate(db: Database, principal: Principal, order_id: int, *, today: date |
 
 
 def _allocate_once(conn: Connection, principal: Principal, order: Row, today: date) -> Allocated:
-    order_id, rule = order["id"], Rule(order["rule"])
     lines = [dict(r._mapping) for r in conn.execute(
-        select(t.shipment_line).where(t.shipment_line.c.order_id == order_id).order_by(t.shipment_line.c.line_no))]
-    candidates = _candidates(conn, order, {line["sku_id"] for line in lines})
-    taken: defaultdict[tuple[StockItem, Bucket], Decimal] = defaultdict(Decimal)  # by earlier lines of this run
-    plans: list[tuple[Row, Plan]] = []
-    for line in lines:
-        needed = line["quantity"] - line["allocated_quantity"]
-        if needed <= 0:
-            plans.append((line, Plan()))
-            continue
-        own = [_less(c, taken[(c.item, c.bucket)]) for c in candidates.get(line["sku_id"], [])]
-        result = plan(own, Demand(needed, today, line["lot_number"], line["min_shelf_life_days"]), rule)
-        for take in result.takes:
-            taken[(take.candidate.item, take.candidate.bucket)] += take.quantity
-        plans.append((line, result))
+        select(t.shipment_line).where(t.shipment_line.c.order_id == order["id"]).order_by(t.shipment_line.c.line_no))]
+    run = allocate_in(conn, principal.name, [order], {order["id"]: lines}, today)[order["id"]]
+    after = read(conn, order["id"])
+    audit.record(conn, principal, "shipment_order.allocate", "shipment_order", order["id"],
+                 before={"status": order["status"]},
+                 after={"status": run.status.value, "posting_id": run.posting_id,
+                        "taken": [{"line_no": line["line_no"], "location_id": take.candidate.bucket.location_id,
+                                   "lot_id": take.candidate.item.lot_id, "quantity": take.quantity,
+                                   "reason": take.reason} for line, result in run.plans for take in result.takes]})
+    return Allocated(after, {"order_id": order["id"], "rule": order["rule"], "status": run.status.value,
+                             **run.explanation}, run.posting_id)
+
+
+@dataclass(frozen=True)
+class AllocationRun:
+    """What one allocation run did to one order."""
+
+    status: OrderStatus
+    explanation: Row
+    plans: list[tuple[Row, Plan]]
+    posting_id: int | None
+
+
+def allocate_in(conn: Connection, user: str, orders: Sequence[Row], lines: Mapping[int, list[Row]], today: date,
+                *, avoid: frozenset[int] = frozenset()) -> dict[int, AllocationRun]:
+    """Allocate what the given orders' lines still need, orders in the sequence given, in ONE posting.
+
+    Candidates of all their SKUs are read once; earlier orders' takes are deducted before later orders plan.
+    ``avoid`` names locations not to take from (a short pick just found one wrong). Raises InsufficientStock when
+    a bucket was taken meanwhile: the caller retries inside a savepoint. The caller writes the audit entry."""
+    sku_ids = {line["sku_id"] for order_lines in lines.values() for line in order_lines}
+    candidates = _candidates(conn, orders, sku_ids) if orders else {}
+    taken: defaultdict[tuple[StockItem, Bucket], Decimal] = defaultdict(Decimal)
+    planned: dict[int, list[tuple[Row, Plan]]] = {}
+    for order in orders:
+        planned[order["id"]] = plans = []
+        for line in lines.get(order["id"], []):
+            needed = line["quantity"] - line["allocated_quantity"] - line.get("short_quantity", 0)
+            if needed <= 0:
+                plans.append((line, Plan()))
+                continue
+            own = [_less(c, taken[(c.item, c.bucket)]) for c in candidates.get(line["sku_id"], [])
+                   if c.bucket.location_id not in avoid]
+            result = plan(own, Demand(needed, today, line["lot_number"], line["min_shelf_life_days"]),
+                          Rule(order["rule"]))
+            for take in result.takes:
+                taken[(take.candidate.item, take.candidate.bucket)] += take.quantity
+            plans.append((line, result))
     changes = [AllocationChange(take.candidate.item, take.candidate.bucket, take.quantity)
-               for _, result in plans for take in result.takes]
+               for plans in planned.values() for _, result in plans for take in result.takes]
     now = datetime.now(UTC)
     posting_id = None
     if changes:
+        doc_ref = str(orders[0]["id"]) if len(orders) == 1 else None
         posting_id = ledger.post_in(conn, PostingRequest("ALLOCATE", allocations=changes, doc_type=DOC_TYPE,
-                                                         doc_ref=str(order_id), user=principal.name)).posting_id
+                                                         doc_ref=doc_ref, user=user)).posting_id
         conn.execute(insert(t.shipment_allocation), [{
             "line_id": line["id"], "owner_id": take.candidate.item.owner_id, "sku_id": take.candidate.item.sku_id,
             "lot_id": take.candidate.item.lot_id, "serial": take.candidate.item.serial,
             "location_id": take.candidate.bucket.location_id, "container_id": take.candidate.bucket.container_id,
             "status": "allocated", "quantity": take.quantity, "posting_id": posting_id, "reason": take.reason,
-            "created_at": now} for line, result in plans for take in result.takes])
-    for line, result in plans:
-        if result.takes:
-            line["allocated_quantity"] += result.quantity
-            conn.execute(update(t.shipment_line).where(t.shipment_line.c.id == line["id"])
-                         .values(allocated_quantity=line["allocated_quantity"]))
-    status = status_after([line["quantity"] for line in lines], [line["allocated_quantity"] for line in lines])
-    explanation = _explain(plans, posting_id, now)
-    conn.execute(update(t.shipment_order).where(t.shipment_order.c.id == order_id)
-                 .values(status=status.value, explanation=explanation, updated_at=now))
-    after = read(conn, order_id)
-    audit.record(conn, principal, "shipment_order.allocate", "shipment_order", order_id,
-                 before={"status": order["status"]},
-                 after={"status": status.value, "posting_id": posting_id,
-                        "taken": [{"line_no": line["line_no"], "location_id": take.candidate.bucket.location_id,
-                                   "lot_id": take.candidate.item.lot_id, "quantity": take.quantity,
-                                   "reason": take.reason} for line, result in plans for take in result.takes]})
-    return Allocated(after, {"order_id": order_id, "rule": rule.value, "status": status.value, **explanation},
-                     posting_id)
+            "created_at": now} for plans in planned.values() for line, result in plans for take in result.takes])
+    return _record_runs(conn, orders, planned, posting_id, now)
+
+
+def _record_runs(conn: Connection, orders: Sequence[Row], planned: dict[int, list[tuple[Row, Plan]]],
+                 posting_id: int | None, now: datetime) -> dict[int, AllocationRun]:
+    changed_lines = []
+    for plans in planned.values():
+        for line, result in plans:
+            if result.takes:
+                line["allocated_quantity"] += result.quantity
+                changed_lines.append({"b_id": line["id"], "b_quantity": line["allocated_quantity"]})
+    if changed_lines:
+        sl = t.shipment_line
+        conn.execute(update(sl).where(sl.c.id == bindparam("b_id")).values(allocated_quantity=bindparam("b_quantity")),
+                     changed_lines)
+    runs: dict[int, AllocationRun] = {}
+    for order in orders:
+        plans = planned[order["id"]]
+        status = status_after([line["quantity"] - line.get("short_quantity", 0) for line, _ in plans],
+                              [line["allocated_quantity"] for line, _ in plans])
+        runs[order["id"]] = AllocationRun(status, _explain(plans, posting_id, now), plans, posting_id)
+    so = t.shipment_order
+    conn.execute(update(so).where(so.c.id == bindparam("b_id")).values(
+        status=bindparam("b_status"), explanation=bindparam("b_explanation"), updated_at=now),
+        [{"b_id": order_id, "b_status": run.status.value, "b_explanation": run.explanation}
+         for order_id, run in runs.items()])
+    return runs
 
 
 def _less(candidate: Candidate, taken: Decimal) -> Candidate:
@@ -361,8 +404,8 @@ def _less(candidate: Candidate, taken: Decimal) -> Candidate:
                      candidate.production)
 
 
-def _candidates(conn: Connection, order: Row, sku_ids: set[int]) -> dict[int, list[Candidate]]:
-    """Every physical balance with stock of the owner's SKUs in the order's warehouse, whatever its status (the
+def _candidates(conn: Connection, orders: Sequence[Row], sku_ids: set[int]) -> dict[int, list[Candidate]]:
+    """Every physical balance with stock of the orders' owners' SKUs in their warehouse, whatever its status (the
     rules say which may be taken; the others are explained)."""
     b, loc, lot = t.balance, t.location, t.lot
     rows = conn.execute(
@@ -370,8 +413,9 @@ def _candidates(conn: Connection, order: Row, sku_ids: set[int]) -> dict[int, li
                b.c.on_hand, b.c.allocated, loc.c.code, loc.c.kind, loc.c.active, loc.c.status.label("loc_status"),
                lot.c.number, lot.c.expiry_date, lot.c.production_date)
         .join(loc, loc.c.id == b.c.location_id).outerjoin(lot, lot.c.id == b.c.lot_id)
-        .where(b.c.owner_id == order["owner_id"], b.c.warehouse_id == order["warehouse_id"],
-               b.c.sku_id.in_(sorted(sku_ids)), ~b.c.is_virtual, b.c.on_hand > 0)
+        .where(b.c.owner_id.in_(sorted({o["owner_id"] for o in orders})),
+               b.c.warehouse_id == orders[0]["warehouse_id"], b.c.sku_id.in_(sorted(sku_ids)), ~b.c.is_virtual,
+               b.c.on_hand > 0)
         .order_by(b.c.key)).all()
     found: defaultdict[int, list[Candidate]] = defaultdict(list)
     for r in rows:

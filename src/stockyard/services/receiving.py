@@ -33,6 +33,7 @@ from stockyard.domain.master import Pack, PackLevel, to_base
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus, VirtualKind
 from stockyard.services import audit, ledger, putaway, receipts
 from stockyard.services import masterdata as md
+from stockyard.services.scanning import by_barcode
 from stockyard.services.stock import StockLine, resolve_lots
 
 Row = dict[str, Any]
@@ -102,7 +103,7 @@ class _Got:
 def _sku_and_level(conn: Connection, receipt: Row, entry: Receive, scan: Scan | None) -> tuple[int, PackLevel]:
     gtin = scan.gtin or scan.content_gtin if scan is not None else None
     if scan is not None and (gtin or scan.kind == "plain"):
-        found = _by_barcode(conn, receipt["owner_id"], gtin, scan.raw)
+        found = by_barcode(conn, receipt["owner_id"], gtin, scan.raw)
         if found is None:
             raise InvalidInput(f"no SKU of this owner has the barcode {gtin or scan.raw}", field="scan",
                                code="unknown_barcode")
@@ -116,21 +117,6 @@ def _sku_and_level(conn: Connection, receipt: Row, entry: Receive, scan: Scan | 
             raise InvalidInput(f"line {entry.line_id} is not on this receipt", field="line_id", code="unknown_line")
         return int(sku), entry.level
     raise InvalidInput("scan the item, or give line_id or sku_id", field="scan")
-
-
-def _by_barcode(conn: Connection, owner_id: int, gtin: str | None, raw: str) -> tuple[int, PackLevel] | None:
-    """The SKU and pack level a barcode stands for, else the SKU whose code was scanned (a plain label)."""
-    forms = {raw}
-    if gtin:
-        # GTINs are stored as printed: GTIN-13 / 12 / 8 are the 14-digit form without its leading zeros.
-        forms |= {gtin, gtin[1:], gtin[2:], gtin[6:]}
-    b = t.sku_barcode
-    row = conn.execute(select(b.c.sku_id, b.c.pack_level).where(b.c.owner_id == owner_id, b.c.barcode.in_(forms))
-                       .order_by(b.c.id)).first()
-    if row is None:
-        sku = conn.execute(select(t.sku.c.id).where(t.sku.c.owner_id == owner_id, t.sku.c.code == raw)).scalar()
-        return (int(sku), PackLevel.EACH) if sku is not None else None
-    return int(row.sku_id), PackLevel(row.pack_level)
 
 
 def _line(conn: Connection, receipt_id: int, line_id: int | None, sku_id: int, lot: str | None) -> Row:
