@@ -1,7 +1,9 @@
 """Pallet labels: the GS1 element string, ZPL for Zebra printers and a PDF of the same 4x6 inch label.
 
 Both renderers draw one layout (see ``_layout``), measured in millimetres from the label's top-left corner, so the
-printed label and its PDF preview show the same lines and barcodes in the same places.
+printed label and its PDF preview show the same lines and barcodes in the same places. Other 4x6 inch labels (the
+shipping label in ``outbound.py``) build their layout from the same pieces (``LabelLine``, ``text_block``,
+``stacked_barcodes``) and print it with ``label_zpl`` and ``label_pdf``.
 
 Code 128 symbols are encoded here, not by the printer or by ReportLab: ReportLab 5.1's ``Code128`` drops a digit
 when an FNC1 is followed by an odd number of digits at the end of the data (``"\\xf1589\\xf161983"`` comes out as
@@ -255,49 +257,70 @@ class _Bars:
     data: str  # Code 128 data, FNC1 as FNC1
 
 
-_Op = _Text | _Rule | _Bars
+LabelOp = _Text | _Rule | _Bars  # what a layout is made of, for the renderers ``label_zpl`` and ``label_pdf``
 
 
-def _layout(label: PalletLabel) -> list[_Op]:
+def _layout(label: PalletLabel) -> list[LabelOp]:
     """Header text on top, then the LPN, then the barcodes filling the rest of the label."""
     symbols = _gs1_symbols(_gs1_elements(label))
     ops, y = _header(label)
-    barcodes = [(FNC1 + _symbol_data(symbol, FNC1), "".join(e.hri for e in symbol)) for symbol in symbols]
+    barcodes = [_gs1_128(symbol) for symbol in symbols]
     # Contents first, the SSCC lowest as on GS1 logistic labels; without an SSCC the LPN's barcode takes its place.
     if symbols and symbols[0][0].ai == "00":
         barcodes.append(barcodes.pop(0))
     else:
-        barcodes.append((_lpn_data(label.lpn), label.lpn))
-    ops.extend(_barcodes(barcodes, y))
+        barcodes.append((code128_text(label.lpn, field="lpn"), label.lpn))
+    ops.extend(stacked_barcodes(barcodes, y))
     return ops
 
 
+def _gs1_128(symbol: Sequence[_Element]) -> tuple[str, str]:
+    """Code 128 data of one GS1-128 symbol (FNC1 first and as separator) and its human-readable text."""
+    return FNC1 + _symbol_data(symbol, FNC1), "".join(e.hri for e in symbol)
+
+
+def sscc_barcode(sscc: str, *, field: str = "sscc") -> tuple[str, str]:
+    """The GS1-128 symbol of an SSCC alone, (Code 128 data, "(00)…" text), for ``stacked_barcodes``; a wrong
+    check digit is refused (``InvalidInput`` naming ``field``)."""
+    return _gs1_128([_Element("00", check_sscc(sscc, field=field), variable=False)])
+
+
 @dataclass(frozen=True)
-class _Line:
+class LabelLine:
+    """One line of text on a label (font size in mm). Too long a line is cut with "...", unless ``whole`` (an
+    identifier: a smaller font instead) or ``max_lines`` > 1 (an address: wrapped onto up to that many lines)."""
+
     text: str
     size: float
     bold: bool = False
-    whole: bool = False  # an identifier: a smaller font rather than a cut-off end
+    whole: bool = False
+    max_lines: int = 1
 
 
 _TEXT_WIDTH = LABEL_WIDTH_MM - 2 * _MARGIN
 
 
-def _header(label: PalletLabel) -> tuple[list[_Op], float]:
-    """Text lines with rules (None) between the groups; returns the ops and where they end."""
-    lines: list[_Line | None] = [_Line(f"Owner: {label.owner}", 3.5), _Line(f"Warehouse: {label.warehouse}", 3.5),
-                                 None]
+def _header(label: PalletLabel) -> tuple[list[LabelOp], float]:
+    """Text lines with rules between the groups; returns the ops and where they end."""
+    lines: list[LabelLine | None] = [LabelLine(f"Owner: {label.owner}", 3.5),
+                                     LabelLine(f"Warehouse: {label.warehouse}", 3.5), None]
     if label.sku_code:
-        lines.append(_Line(label.sku_code, 6.0, bold=True, whole=True))
+        lines.append(LabelLine(label.sku_code, 6.0, bold=True, whole=True))
     if label.sku_name:
-        lines.append(_Line(label.sku_name, 3.5))
+        lines.append(LabelLine(label.sku_name, 3.5))
     lines += _details(label)
-    lines += [None, _Line("LPN", 2.5), _Line(label.lpn, 8.0, bold=True, whole=True)]
+    lines += [None, LabelLine("LPN", 2.5), LabelLine(label.lpn, 8.0, bold=True, whole=True)]
     if label.printed_at is not None:
-        lines.append(_Line(f"Printed {label.printed_at:%Y-%m-%d %H:%M}", 2.5))
+        lines.append(LabelLine(f"Printed {label.printed_at:%Y-%m-%d %H:%M}", 2.5))
     lines.append(None)
-    ops: list[_Op] = []
-    y = _MARGIN
+    return text_block(lines)
+
+
+def text_block(lines: Sequence[LabelLine | None], top: float = _MARGIN) -> tuple[list[LabelOp], float]:
+    """Text lines from ``top`` down, a rule across the label for each None (one only where groups meet, so an
+    empty group leaves no double rule); returns the ops and where they end."""
+    ops: list[LabelOp] = []
+    y = top
     for line in lines:
         if line is None:
             if ops and isinstance(ops[-1], _Rule):
@@ -306,12 +329,31 @@ def _header(label: PalletLabel) -> tuple[list[_Op], float]:
             y += 2.0
             continue
         size = _shrunk(line.text, line.size, line.bold) if line.whole else line.size
-        ops.append(_Text(_MARGIN, y, size, _fit(line.text, size, _TEXT_WIDTH, line.bold), line.bold))
-        y += size * 1.3
+        for text in _wrapped(line.text, size, line.max_lines, line.bold):
+            ops.append(_Text(_MARGIN, y, size, text, line.bold))
+            y += size * 1.3
     return ops, y
 
 
-def _details(label: PalletLabel) -> list[_Line]:
+def _wrapped(text: str, size: float, max_lines: int, bold: bool = False) -> list[str]:
+    """The cleaned text on at most ``max_lines`` lines of the label's text width, broken after the last space
+    that fits, or between any two characters where there is none (Chinese has no spaces); the last line is cut
+    with "..." by ``_fit`` when the text still does not fit."""
+    lines: list[str] = []
+    rest = clean_text(text)
+    while len(lines) < max_lines - 1 and text_width(rest, size, bold=bold) > _TEXT_WIDTH:
+        cut = len(rest)
+        while cut > 1 and text_width(rest[:cut], size, bold=bold) > _TEXT_WIDTH:
+            cut -= 1
+        space = rest.rfind(" ", 0, cut + 1)
+        cut = space if space > 0 else cut
+        lines.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    lines.append(_fit(rest, size, _TEXT_WIDTH, bold))
+    return lines
+
+
+def _details(label: PalletLabel) -> list[LabelLine]:
     """Lot, expiry and count on one line, or one line each when together they would not fit."""
     details = [f"Lot: {label.lot}" if label.lot else "",
                f"Expiry: {label.expiry.isoformat()}" if label.expiry else "",
@@ -319,17 +361,18 @@ def _details(label: PalletLabel) -> list[_Line]:
     details = [detail for detail in details if detail]
     joined = "   ".join(details)
     if not details or text_width(clean_text(joined), 3.5) <= _TEXT_WIDTH:
-        return [_Line(joined, 3.5)] if details else []
-    return [_Line(detail, 3.5) for detail in details]
+        return [LabelLine(joined, 3.5)] if details else []
+    return [LabelLine(detail, 3.5) for detail in details]
 
 
-def _barcodes(barcodes: Sequence[tuple[str, str]], top: float) -> list[_Op]:
-    """Stack the symbols in equal slots between ``top`` and the bottom margin, each with its text below."""
+def stacked_barcodes(barcodes: Sequence[tuple[str, str]], top: float) -> list[LabelOp]:
+    """Stack the symbols, (Code 128 data, text below it), in equal slots between ``top`` (mm) and the bottom
+    margin."""
     if not barcodes:
         return []
     slot = (LABEL_HEIGHT_MM - _MARGIN - top) / len(barcodes)
     height = min(_MAX_BAR_HEIGHT, slot - _HRI_SIZE - 4.0)
-    ops: list[_Op] = []
+    ops: list[LabelOp] = []
     for index, (data, hri) in enumerate(barcodes):
         y = top + index * slot + (slot - height - _HRI_SIZE - 1.5) / 2
         ops.append(_Bars(y, height, data))
@@ -337,12 +380,14 @@ def _barcodes(barcodes: Sequence[tuple[str, str]], top: float) -> list[_Op]:
     return ops
 
 
-def _lpn_data(lpn: str) -> str:
-    # ^ and ~ are ZPL's command characters and cannot be escaped inside ^BC data; LPN codes never use them.
-    if not lpn or any(not " " <= ch <= "~" or ch in "^~" for ch in lpn):
-        raise InvalidInput("an LPN in a Code 128 barcode is printable ASCII without ^ or ~", field="lpn",
-                           code="lpn_not_encodable")
-    return lpn
+def code128_text(value: str, *, field: str) -> str:
+    """``value`` as the data of a plain Code 128 barcode; refused (``InvalidInput`` naming ``field``, code
+    ``<field>_not_encodable``) unless it is printable ASCII without ^ or ~: those are ZPL's command characters
+    and cannot be escaped inside ^BC data. LPNs, references and tracking numbers never use them."""
+    if not value or any(not " " <= ch <= "~" or ch in "^~" for ch in value):
+        raise InvalidInput("must be printable ASCII without ^ or ~ to print as a Code 128 barcode", field=field,
+                           code=f"{field}_not_encodable")
+    return value
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -421,13 +466,18 @@ def pallet_label_zpl(label: PalletLabel, *, dpi: int = 203, unicode_font: str | 
     glyphs only: pass ``unicode_font`` (a font stored on the printer, e.g. ``"E:SIMSUN.TTF"``) to print lines with
     other scripts in it.
     """
+    return label_zpl(_layout(label), dpi=dpi, unicode_font=unicode_font)
+
+
+def label_zpl(ops: Sequence[LabelOp], *, dpi: int, unicode_font: str | None) -> str:
+    """A 4x6 inch label laid out as ``ops`` in ZPL; see ``pallet_label_zpl`` for ``dpi`` and ``unicode_font``."""
     if dpi not in (152, 203, 300, 600):
         raise ValueError(f"unsupported printer resolution {dpi} dpi")
     if unicode_font is not None and not _PRINTER_FONT.fullmatch(unicode_font):
         raise ValueError(f"not a printer font name: {unicode_font!r}")
     zpl = _Zpl(dpi, unicode_font)
     lines = ["^XA", "^CI28", f"^PW{zpl.dots(LABEL_WIDTH_MM)}", f"^LL{zpl.dots(LABEL_HEIGHT_MM)}", "^LH0,0"]
-    lines += [zpl.render(op) for op in _layout(label)]
+    lines += [zpl.render(op) for op in ops]
     lines.append("^XZ")
     return "\n".join(lines) + "\n"
 
@@ -449,7 +499,7 @@ class _Zpl:
     def dots(self, millimetres: float) -> int:
         return round(millimetres * self.dpi / 25.4)
 
-    def render(self, op: _Op) -> str:
+    def render(self, op: LabelOp) -> str:
         if isinstance(op, _Rule):
             return f"^FO{self.dots(_MARGIN)},{self.dots(op.y)}^GB{self.dots(LABEL_WIDTH_MM - 2 * _MARGIN)},"\
                    f"{max(1, self.dots(_RULE))},{max(1, self.dots(_RULE))}^FS"
@@ -504,11 +554,16 @@ class _Code128Bars(Code128):  # type: ignore[misc]
 
 def pallet_label_pdf(label: PalletLabel) -> bytes:
     """The same label as ``pallet_label_zpl``, as a one-page 4x6 inch PDF."""
+    return label_pdf(_layout(label), title=f"Pallet label {label.lpn}")
+
+
+def label_pdf(ops: Sequence[LabelOp], *, title: str) -> bytes:
+    """A 4x6 inch label laid out as ``ops``, as a one-page PDF."""
     buffer = io.BytesIO()
     # invariant: the same label gives the same bytes (no creation time or random document id in the file).
     canvas = Canvas(buffer, pagesize=(4 * inch, 6 * inch), invariant=1)
-    canvas.setTitle(f"Pallet label {clean_text(label.lpn)}")
-    for op in _layout(label):
+    canvas.setTitle(clean_text(title))
+    for op in ops:
         _draw(canvas, op)
     canvas.showPage()
     canvas.save()
@@ -520,7 +575,7 @@ def _y(top_mm: float) -> float:
     return float((LABEL_HEIGHT_MM - top_mm) * mm)
 
 
-def _draw(canvas: Any, op: _Op) -> None:
+def _draw(canvas: Any, op: LabelOp) -> None:
     if isinstance(op, _Rule):
         canvas.setLineWidth(_RULE * mm)
         canvas.line(_MARGIN * mm, _y(op.y), (LABEL_WIDTH_MM - _MARGIN) * mm, _y(op.y))
@@ -535,8 +590,13 @@ def _draw(canvas: Any, op: _Op) -> None:
             canvas.drawString(x, baseline, run)
             x += float(pdfmetrics.stringWidth(run, font, size))
     else:
-        values = _code128_values(_code128_plan(op.data))
-        modules = _code128_modules(values)
+        modules = _code128_modules(_code128_values(_code128_plan(op.data)))
         module = min(_MAX_MODULE_MM, LABEL_WIDTH_MM / (modules + 2 * _QUIET_MODULES))
-        bars = _Code128Bars(values, barWidth=module * mm, barHeight=op.height * mm)
+        bars = code128_bars(op.data, module=module * mm, height=op.height * mm)
         bars.drawOn(canvas, (LABEL_WIDTH_MM - modules * module) / 2 * mm, _y(op.y + op.height))
+
+
+def code128_bars(data: str, *, module: float, height: float) -> Any:
+    """The bars of a Code 128 symbol of ``data`` (FNC1 as FNC1) as a ReportLab flowable, ``module`` wide per
+    module and ``height`` tall (points), without quiet zones: leave 10 modules clear each side."""
+    return _Code128Bars(_code128_values(_code128_plan(data)), barWidth=module, barHeight=height)

@@ -1,6 +1,8 @@
 """The receiving report: an A4 PDF of a receipt's lines, their differences and its QC inspections.
 
 Quantities are Decimals and are printed as given (``format(q, "f")``: no float, no exponent, trailing zeros kept).
+The other A4 documents (``outbound.py``) are built from the same pieces: ``a4_pdf`` with its "Page n of m" footer,
+``fields_table``, ``data_table`` and the text styles.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class ReceivingReport:
 
 
 _MARGIN = 15 * mm
+CONTENT_WIDTH = A4[0] - 2 * _MARGIN  # 180 mm: what the tables of an A4 document share out
 _FONT_SIZE = 8.0
 _PADDING = 3.0
 _MIN_FONT_SIZE = 4.5
@@ -82,7 +85,7 @@ _HEADER_BACKGROUND = colors.HexColor("#dde3ea")
 _STRIPE = colors.HexColor("#f5f7f9")
 _SHORT = colors.HexColor("#f8d7da")  # fewer received than expected
 _OVER = colors.HexColor("#fff3cd")  # more received than expected
-_NONE = "—"
+NONE = "—"
 
 LINE_COLUMNS = ("#", "SKU", "Unit", "Expected", "Received", "Damaged", "Difference", "Lots / serials / note")
 _LINE_WIDTHS = tuple(w * mm for w in (9, 45, 12, 20, 20, 20, 20, 34))  # 180 mm: A4 less the margins
@@ -94,14 +97,21 @@ def receiving_report_pdf(report: ReceivingReport) -> bytes:
     """The receiving report as an A4 PDF: header block, the lines with expected / received / damaged /
     difference (highlighted when not zero) and totals per unit, the QC inspections, and "Page n of m" on every
     page. Long receipts run over as many pages as they need, each repeating the table's header row."""
+    footer = f"Receiving report {report.receipt_ref} · generated {when(report.generated_at)} by {report.generated_by}"
+    return a4_pdf(_story(report), title=f"Receiving report {report.receipt_ref}", author=report.generated_by,
+                  footer=footer)
+
+
+def a4_pdf(story: list[Any], *, title: str, footer: str, author: str | None = None) -> bytes:
+    """An A4 portrait PDF of the flowables in ``story``, ``CONTENT_WIDTH`` wide, with ``footer`` on the left and
+    "Page n of m" on the right of every page."""
     buffer = io.BytesIO()
-    # invariant: the same report gives the same bytes (no creation time or random document id in the file).
+    # invariant: the same document gives the same bytes (no creation time or random document id in the file).
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=_MARGIN, rightMargin=_MARGIN, topMargin=_MARGIN,
-                                 bottomMargin=_MARGIN + 5 * mm, invariant=1,
-                                 title=f"Receiving report {clean_text(report.receipt_ref)}",
-                                 author=clean_text(report.generated_by))
-    footer = partial(_footer, report=report)
-    document.build(_story(report), onFirstPage=footer, onLaterPages=footer, canvasmaker=_PageCountCanvas)
+                                 bottomMargin=_MARGIN + 5 * mm, invariant=1, title=clean_text(title),
+                                 author=clean_text(author) if author is not None else None)
+    draw_footer = partial(_footer, text=footer)
+    document.build(story, onFirstPage=draw_footer, onLaterPages=draw_footer, canvasmaker=_PageCountCanvas)
     return buffer.getvalue()
 
 
@@ -120,23 +130,29 @@ def difference(value: Decimal) -> str:
 
 
 def _story(report: ReceivingReport) -> list[Any]:
-    story: list[Any] = [_paragraph(f"Receiving report {report.receipt_ref}", _TITLE), _header_table(report),
-                        Spacer(1, 6 * mm), _paragraph("Lines", _HEADING)]
-    story.append(_lines_table(report.lines) if report.lines else _paragraph("This receipt has no lines.", _CELL))
-    story += [Spacer(1, 6 * mm), _paragraph("Quality control", _HEADING)]
-    story.append(_qc_table(report.qc) if report.qc else _paragraph("No QC inspections were recorded.", _CELL))
+    story: list[Any] = [paragraph(f"Receiving report {report.receipt_ref}", TITLE), _header_table(report),
+                        Spacer(1, 6 * mm), paragraph("Lines", HEADING)]
+    story.append(_lines_table(report.lines) if report.lines else paragraph("This receipt has no lines.", CELL))
+    story += [Spacer(1, 6 * mm), paragraph("Quality control", HEADING)]
+    story.append(_qc_table(report.qc) if report.qc else paragraph("No QC inspections were recorded.", CELL))
     return story
 
 
 def _header_table(report: ReceivingReport) -> Any:
     rows = [("Receipt", report.receipt_ref, "Status", report.status),
             ("Type", report.receipt_type, "Owner", report.owner),
-            ("Warehouse", report.warehouse, "Supplier", report.supplier or _NONE),
-            ("Expected date", report.expected_date.isoformat() if report.expected_date else _NONE,
-             "Closed at", _when(report.closed_at) if report.closed_at else _NONE),
-            ("Generated", _when(report.generated_at), "By", report.generated_by)]
-    data = [[_paragraph(text, _LABEL if column % 2 == 0 else _CELL) for column, text in enumerate(row)]
-            for row in rows]
+            ("Warehouse", report.warehouse, "Supplier", report.supplier or NONE),
+            ("Expected date", report.expected_date.isoformat() if report.expected_date else NONE,
+             "Closed at", when(report.closed_at) if report.closed_at else NONE),
+            ("Generated", when(report.generated_at), "By", report.generated_by)]
+    return fields_table(rows)
+
+
+def fields_table(rows: Sequence[Sequence[Any]]) -> Any:
+    """A document's header block: rows of (label, value, label, value), labels in bold. A cell is plain text or
+    a flowable (e.g. ``lines_cell`` for an address)."""
+    data = [[paragraph(cell, LABEL if column % 2 == 0 else CELL) if isinstance(cell, str) else cell
+             for column, cell in enumerate(row)] for row in rows]
     table = Table(data, colWidths=[25 * mm, 65 * mm, 25 * mm, 65 * mm], hAlign="LEFT")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                ("BOTTOMPADDING", (0, 0), (-1, -1), 1), ("TOPPADDING", (0, 0), (-1, -1), 1)]))
@@ -148,33 +164,39 @@ def _lines_table(lines: Sequence[ReportLine]) -> Any:
     differences: list[Decimal] = []
     for line in lines:
         differences.append(line.received - line.expected)
-        rows.append([str(line.line_no), _sku_cell(line), _paragraph(line.unit, _CELL), quantity(line.expected),
+        rows.append([str(line.line_no), _sku_cell(line), paragraph(line.unit, CELL), quantity(line.expected),
                      quantity(line.received), quantity(line.damaged), difference(differences[-1]),
-                     _paragraph(_details(line), _CELL)])
+                     paragraph(_details(line), CELL)])
     totals = _totals(lines)
     for unit, (expected, received, damaged) in totals.items():
         differences.append(received - expected)
-        rows.append(["", _paragraph(f"Total ({unit})" if len(totals) > 1 else "Total", _LABEL),
-                     _paragraph(unit, _CELL), quantity(expected), quantity(received), quantity(damaged),
+        rows.append(["", paragraph(f"Total ({unit})" if len(totals) > 1 else "Total", LABEL),
+                     paragraph(unit, CELL), quantity(expected), quantity(received), quantity(damaged),
                      difference(differences[-1]), ""])
-    style = _table_style(len(rows), numeric=range(3, 7)) + _highlights(differences, column=6)
+    style = data_table_style(len(rows), numeric=range(3, 7)) + _highlights(differences, column=6)
     style += [("FONTNAME", (0, len(rows) - len(totals)), (-1, -1), "Helvetica-Bold"),
               ("LINEABOVE", (0, len(rows) - len(totals)), (-1, len(rows) - len(totals)), 0.8, colors.black)]
-    return _table(rows, _LINE_WIDTHS, style)
+    return data_table(rows, _LINE_WIDTHS, style)
 
 
 def _qc_table(qc: Sequence[QcLine]) -> Any:
     rows: list[list[Any]] = [list(QC_COLUMNS)]
     for inspection in qc:
-        rows.append([_paragraph(inspection.sku_code, _CELL), _paragraph(inspection.lot or _NONE, _CELL),
+        rows.append([paragraph(inspection.sku_code, CELL), paragraph(inspection.lot or NONE, CELL),
                      quantity(inspection.sampled), quantity(inspection.passed), quantity(inspection.failed),
-                     quantity(inspection.returned), _paragraph(inspection.inspector, _CELL)])
-    return _table(rows, _QC_WIDTHS, _table_style(len(rows), numeric=range(2, 6)))
+                     quantity(inspection.returned), paragraph(inspection.inspector, CELL)])
+    return data_table(rows, _QC_WIDTHS, data_table_style(len(rows), numeric=range(2, 6)))
 
 
 def _sku_cell(line: ReportLine) -> Any:
-    return Paragraph(f"{_markup(line.sku_code, bold=True)}<br/>{_markup(line.sku_name)}", _style_for(
-        line.sku_code + line.sku_name, _CELL))
+    return lines_cell(line.sku_code, line.sku_name, bold_first=True)
+
+
+def lines_cell(*lines: str, bold_first: bool = False) -> Any:
+    """A table cell of short texts one under the other (empty ones left out), the first in bold if asked."""
+    shown = [line for line in lines if line]
+    markups = [_markup(line, bold=bold_first and index == 0) for index, line in enumerate(shown)]
+    return Paragraph("<br/>".join(markups), _style_for("".join(shown), CELL))
 
 
 def _details(line: ReportLine) -> str:
@@ -196,7 +218,9 @@ def _totals(lines: Sequence[ReportLine]) -> dict[str, tuple[Decimal, Decimal, De
 # Tables
 
 
-def _table(rows: list[list[Any]], widths: Sequence[float], style: list[tuple[Any, ...]]) -> Any:
+def data_table(rows: list[list[Any]], widths: Sequence[float], style: list[tuple[Any, ...]]) -> Any:
+    """A table whose first row is its header; cells are plain strings (Helvetica) or flowables such as
+    ``paragraph`` and ``lines_cell`` for text that may wrap or be Chinese."""
     style += _shrink_to_fit(rows, widths)
     # repeatRows: every page the table runs onto starts with its header row again.
     table = Table(rows, colWidths=list(widths), repeatRows=1, hAlign="LEFT")
@@ -204,7 +228,8 @@ def _table(rows: list[list[Any]], widths: Sequence[float], style: list[tuple[Any
     return table
 
 
-def _table_style(row_count: int, numeric: range) -> list[tuple[Any, ...]]:
+def data_table_style(row_count: int, numeric: range) -> list[tuple[Any, ...]]:
+    """The documents' table look: shaded bold header row, striped rows, the ``numeric`` columns right-aligned."""
     return [("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"), ("FONTNAME", (0, 1), (-1, -1), "Helvetica"),
             ("FONTSIZE", (0, 0), (-1, -1), _FONT_SIZE), ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("BACKGROUND", (0, 0), (-1, 0), _HEADER_BACKGROUND),
@@ -244,13 +269,14 @@ def _shrink_to_fit(rows: Sequence[Sequence[Any]], widths: Sequence[float]) -> li
 # ---------------------------------------------------------------------------------------------------------------
 # Text
 
-_TITLE = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=16, leading=20, spaceAfter=4 * mm)
-_HEADING = ParagraphStyle("heading", fontName="Helvetica-Bold", fontSize=11, leading=14, spaceAfter=2 * mm)
-_CELL = ParagraphStyle("cell", fontName="Helvetica", fontSize=_FONT_SIZE, leading=_FONT_SIZE * 1.25)
-_LABEL = ParagraphStyle("label", parent=_CELL, fontName="Helvetica-Bold")
+TITLE = ParagraphStyle("title", fontName="Helvetica-Bold", fontSize=16, leading=20, spaceAfter=4 * mm)
+HEADING = ParagraphStyle("heading", fontName="Helvetica-Bold", fontSize=11, leading=14, spaceAfter=2 * mm)
+CELL = ParagraphStyle("cell", fontName="Helvetica", fontSize=_FONT_SIZE, leading=_FONT_SIZE * 1.25)
+LABEL = ParagraphStyle("label", parent=CELL, fontName="Helvetica-Bold")
 
 
-def _paragraph(text: str, style: ParagraphStyle) -> Any:
+def paragraph(text: str, style: ParagraphStyle) -> Any:
+    """Plain text (not markup) as a paragraph in ``style``, Chinese included."""
     return Paragraph(_markup(text, bold=style.fontName.endswith("-Bold")), _style_for(text, style))
 
 
@@ -267,7 +293,8 @@ def _style_for(text: str, style: ParagraphStyle) -> ParagraphStyle:
     return ParagraphStyle(f"{style.name}-cjk", parent=style, wordWrap="CJK")
 
 
-def _when(moment: datetime) -> str:
+def when(moment: datetime) -> str:
+    """A moment to the minute, with its zone's name when it has one: "2026-05-02 16:05 UTC"."""
     zone = f" {moment.tzname()}" if moment.tzinfo is not None else ""
     return f"{moment:%Y-%m-%d %H:%M}{zone}"
 
@@ -289,11 +316,10 @@ class _PageCountCanvas(Canvas):  # type: ignore[misc]
         super().save()
 
 
-def _footer(canvas: Any, _document: Any, *, report: ReceivingReport) -> None:
+def _footer(canvas: Any, _document: Any, *, text: str) -> None:
     canvas.saveState()
     y = _MARGIN
-    left = f"Receiving report {report.receipt_ref} · generated {_when(report.generated_at)} by {report.generated_by}"
-    _draw_runs(canvas, _MARGIN, y, clean_text(left))
+    _draw_runs(canvas, _MARGIN, y, clean_text(text))
     page = f"Page {canvas.getPageNumber()} of "
     # Room for a total of up to four digits after "of".
     x = A4[0] - _MARGIN - float(pdfmetrics.stringWidth("0000", "Helvetica", _FONT_SIZE))
