@@ -166,6 +166,8 @@ class OwnerPolicy(Body):
     qc_required: bool | None = Field(None, description="all received stock goes to QC")
     qc_receipt_types: list[ReceiptTypeName] | None = Field(None, description="receipt types that go to QC")
     blind_receiving: bool | None = Field(None, description="receivers do not see expected quantities")
+    shortage_policy: Literal["backorder", "short"] | None = Field(
+        None, description="what is not shipped: a backorder order for the rest, or closed short")
 
 
 class OwnerCreate(OwnerPolicy):
@@ -190,6 +192,7 @@ class OwnerOut(Out):
     qc_required: bool
     qc_receipt_types: list[str] | None
     blind_receiving: bool
+    shortage_policy: str
     active: bool
     created_at: datetime
     updated_at: datetime

@@ -46,7 +46,15 @@ class OrderStatus(StrEnum):
     CREATED = "created"
     PARTIALLY_ALLOCATED = "partially_allocated"
     ALLOCATED = "allocated"
+    PICKING = "picking"  # in a released wave
+    PICKED = "picked"  # nothing left to pick
+    PACKED = "packed"  # everything picked is checked into closed packages
+    SHIPPED = "shipped"
     CANCELLED = "cancelled"
+
+
+# Before a wave is released the order may still be allocated, held and put into a wave.
+OPEN_STATUSES = frozenset({OrderStatus.CREATED, OrderStatus.PARTIALLY_ALLOCATED, OrderStatus.ALLOCATED})
 
 
 PICK_FACE = "pick_face"
@@ -182,16 +190,24 @@ def plan(candidates: Iterable[Candidate], demand: Demand, rule: Rule) -> Plan:
 
 
 def check_can_allocate(status: str, on_hold: bool) -> None:
-    if status == OrderStatus.CANCELLED:
-        raise Conflict("the order is cancelled", field="order_id", code="order_cancelled")
+    check_open(status)
     if on_hold:
         raise Conflict("the order is on hold; release the hold first", field="order_id", code="order_on_hold")
 
 
-def check_can_change(status: str) -> None:
-    """Hold, release-hold and cancel need an order that is not cancelled."""
+def check_open(status: str) -> None:
+    """Allocating by hand, holding and putting into a wave need an order no wave has released yet."""
+    check_can_cancel(status)
+    if status not in OPEN_STATUSES:
+        raise Conflict(f"the order is {status}: its wave is released", field="order_id", code="order_in_progress")
+
+
+def check_can_cancel(status: str) -> None:
+    """An order can be cancelled at any stage before it ships."""
     if status == OrderStatus.CANCELLED:
         raise Conflict("the order is cancelled", field="order_id", code="order_cancelled")
+    if status == OrderStatus.SHIPPED:
+        raise Conflict("the order has shipped", field="order_id", code="order_shipped")
 
 
 def status_after(needed: Sequence[Decimal], allocated: Sequence[Decimal]) -> OrderStatus:

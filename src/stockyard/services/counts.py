@@ -447,17 +447,28 @@ def run_due_plans(db: Database, principal: Principal, today: date | None = None)
 
 def count_on_touch(conn: Connection, principal: Principal, warehouse_id: int, touched: Sequence[Bucketed]) -> None:
     """动碰盘点: a location a movement emptied or left below the threshold is counted, unless a count of it is
-    already open. Called by the commands that take stock out (moves now; picks when they come)."""
+    already open. Called by the commands that take stock out (moves and picks)."""
     below = get_settings().count_on_touch_below
-    b, c, cl = t.balance, t.stock_count, t.count_line
+    b = t.balance
     for location_id in sorted({bucket[0] for bucket in touched}):
         left = conn.execute(select(func.coalesce(func.sum(b.c.on_hand), 0)).where(
             b.c.location_id == location_id, ~b.c.is_virtual)).scalar_one()
         if left > below:
             continue
-        open_count = conn.execute(select(cl.c.id).join(c, c.c.id == cl.c.count_id).where(
-            cl.c.location_id == location_id, c.c.status.in_([CountStatus.COUNTING.value, CountStatus.RECOUNT.value]))
-            .limit(1)).first()
-        if open_count is None:
-            start_in(conn, principal, Criteria(warehouse_id, location_ids=[location_id]), kind="on_touch", blind=True,
-                     touched=[bucket for bucket in touched if bucket[0] == location_id])
+        flag_location(conn, principal, warehouse_id, location_id, "on_touch",
+                      touched=[bucket for bucket in touched if bucket[0] == location_id])
+
+
+def flag_location(conn: Connection, principal: Principal, warehouse_id: int, location_id: int, kind: str, *,
+                  touched: Sequence[Bucketed] = ()) -> int:
+    """Start a blind count of one location (a short pick found it wrong, a pick emptied it), unless a count of
+    it is already open; returns the count's id either way."""
+    c, cl = t.stock_count, t.count_line
+    open_count = conn.execute(select(c.c.id).join(cl, cl.c.count_id == c.c.id).where(
+        cl.c.location_id == location_id, c.c.status.in_([CountStatus.COUNTING.value, CountStatus.RECOUNT.value]))
+        .limit(1)).scalar()
+    if open_count is not None:
+        return int(open_count)
+    started = start_in(conn, principal, Criteria(warehouse_id, location_ids=[location_id]), kind=kind, blind=True,
+                       touched=touched)
+    return int(started["id"])

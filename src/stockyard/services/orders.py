@@ -28,7 +28,8 @@ from stockyard.domain.allocation import (
     Plan,
     Rule,
     check_can_allocate,
-    check_can_change,
+    check_can_cancel,
+    check_open,
     plan,
     status_after,
 )
@@ -234,7 +235,7 @@ def hold(db: Database, principal: Principal, order_id: int, on_hold: bool) -> Ro
     """Put an order on hold (it cannot be allocated) or take it off."""
     def work(conn: Connection) -> Row:
         before = visible(conn, principal, order_id, lock=True)
-        check_can_change(before["status"])
+        check_open(before["status"])
         conn.execute(update(t.shipment_order).where(t.shipment_order.c.id == order_id)
                      .values(on_hold=on_hold, updated_at=datetime.now(UTC)))
         after = read(conn, order_id)
@@ -246,13 +247,16 @@ def hold(db: Database, principal: Principal, order_id: int, on_hold: bool) -> Ro
 
 
 def cancel(db: Database, principal: Principal, order_id: int) -> Row:
-    """Cancel the order and give back every allocation it holds, in one posting."""
+    """Cancel the order at any stage before it ships: every reservation it holds (on shelves and in staging) is
+    given back in one posting, open picks are cancelled, and what was already picked goes back to the shelf it
+    came from by a putaway task."""
     def work(conn: Connection) -> Row:
         before = visible(conn, principal, order_id, lock=True)
-        check_can_change(before["status"])
+        check_can_cancel(before["status"])
         a, line = t.shipment_allocation, t.shipment_line
         held = conn.execute(select(a).join(line, line.c.id == a.c.line_id)
-                            .where(line.c.order_id == order_id, a.c.status == "allocated").order_by(a.c.id)).all()
+                            .where(line.c.order_id == order_id, a.c.status.in_(["allocated", "picked"]),
+                                   a.c.quantity > 0).order_by(a.c.id)).all()
         posting_id = None
         if held:
             changes = [AllocationChange(StockItem(r.owner_id, r.sku_id, r.lot_id, r.serial),
@@ -263,16 +267,41 @@ def cancel(db: Database, principal: Principal, order_id: int) -> Row:
                 user=principal.name)).posting_id
             conn.execute(update(a).where(a.c.id.in_([r.id for r in held]))
                          .values(status="released", release_posting_id=posting_id))
+        returns = _put_back_picked(conn, order_id) if any(r.status == "picked" for r in held) else []
+        now = datetime.now(UTC)
+        conn.execute(update(t.task).where(t.task.c.order_id == order_id, t.task.c.status == "open")
+                     .values(status="cancelled", updated_at=now))
+        conn.execute(update(t.package).where(t.package.c.order_id == order_id, t.package.c.status == "open")
+                     .values(status="cancelled"))
         conn.execute(update(line).where(line.c.order_id == order_id).values(allocated_quantity=0))
         conn.execute(update(t.shipment_order).where(t.shipment_order.c.id == order_id)
-                     .values(status=OrderStatus.CANCELLED.value, updated_at=datetime.now(UTC)))
+                     .values(status=OrderStatus.CANCELLED.value, updated_at=now))
         after = read(conn, order_id)
+        after["return_task_ids"] = returns
         audit.record(conn, principal, "shipment_order.cancel", "shipment_order", order_id,
                      before={"status": before["status"]},
                      after={"status": after["status"], "release_posting_id": posting_id,
-                            "released": [{"allocation_id": r.id, "quantity": r.quantity} for r in held]})
+                            "released": [{"allocation_id": r.id, "quantity": r.quantity} for r in held],
+                            "return_task_ids": returns})
         return after
     return db.write(work)
+
+
+def _put_back_picked(conn: Connection, order_id: int) -> list[int]:
+    """One putaway task per pick done: from staging back to the shelf it was picked from."""
+    k, now = t.task, datetime.now(UTC)
+    picks = conn.execute(select(k).where(k.c.order_id == order_id, k.c.kind == "pick", k.c.done_quantity > 0)
+                         .order_by(k.c.id)).all()
+    ids = []
+    for p in picks:
+        ids.append(int(conn.execute(insert(k).values(
+            warehouse_id=p.warehouse_id, kind="putaway", status="open", owner_id=p.owner_id, sku_id=p.sku_id,
+            lot_id=p.lot_id, serial=p.serial, stock_status=StockStatus.AVAILABLE.value,
+            from_location_id=p.to_location_id, from_container_id=None, quantity=p.done_quantity, done_quantity=0,
+            to_location_id=p.from_location_id, order_id=order_id,
+            explanation={"reason": f"order {order_id} cancelled: back to where pick task {p.id} took it"},
+            short_quantity=0, created_at=now, updated_at=now).returning(k.c.id)).scalar_one()))
+    return ids
 
 
 # ---------------------------------------------------------------- allocation
@@ -329,12 +358,13 @@ class AllocationRun:
 
 
 def allocate_in(conn: Connection, user: str, orders: Sequence[Row], lines: Mapping[int, list[Row]], today: date,
-                *, avoid: frozenset[int] = frozenset()) -> dict[int, AllocationRun]:
+                *, avoid: frozenset[int] = frozenset(), set_status: bool = True) -> dict[int, AllocationRun]:
     """Allocate what the given orders' lines still need, orders in the sequence given, in ONE posting.
 
     Candidates of all their SKUs are read once; earlier orders' takes are deducted before later orders plan.
     ``avoid`` names locations not to take from (a short pick just found one wrong). Raises InsufficientStock when
-    a bucket was taken meanwhile: the caller retries inside a savepoint. The caller writes the audit entry."""
+    a bucket was taken meanwhile: the caller retries inside a savepoint. The caller writes the audit entry.
+    ``set_status`` False leaves the orders' status and explanation alone (an order being picked stays so)."""
     sku_ids = {line["sku_id"] for order_lines in lines.values() for line in order_lines}
     candidates = _candidates(conn, orders, sku_ids) if orders else {}
     taken: defaultdict[tuple[StockItem, Bucket], Decimal] = defaultdict(Decimal)
@@ -367,11 +397,11 @@ def allocate_in(conn: Connection, user: str, orders: Sequence[Row], lines: Mappi
             "location_id": take.candidate.bucket.location_id, "container_id": take.candidate.bucket.container_id,
             "status": "allocated", "quantity": take.quantity, "posting_id": posting_id, "reason": take.reason,
             "created_at": now} for plans in planned.values() for line, result in plans for take in result.takes])
-    return _record_runs(conn, orders, planned, posting_id, now)
+    return _record_runs(conn, orders, planned, posting_id, now, set_status)
 
 
 def _record_runs(conn: Connection, orders: Sequence[Row], planned: dict[int, list[tuple[Row, Plan]]],
-                 posting_id: int | None, now: datetime) -> dict[int, AllocationRun]:
+                 posting_id: int | None, now: datetime, set_status: bool) -> dict[int, AllocationRun]:
     changed_lines = []
     for plans in planned.values():
         for line, result in plans:
@@ -388,6 +418,8 @@ def _record_runs(conn: Connection, orders: Sequence[Row], planned: dict[int, lis
         status = status_after([line["quantity"] - line.get("short_quantity", 0) for line, _ in plans],
                               [line["allocated_quantity"] for line, _ in plans])
         runs[order["id"]] = AllocationRun(status, _explain(plans, posting_id, now), plans, posting_id)
+    if not set_status:
+        return runs
     so = t.shipment_order
     conn.execute(update(so).where(so.c.id == bindparam("b_id")).values(
         status=bindparam("b_status"), explanation=bindparam("b_explanation"), updated_at=now),
