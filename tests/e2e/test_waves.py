@@ -243,3 +243,22 @@ def test_cancel_after_picking_returns_goods_by_task(client: TestClient, db: Data
                                                  .where(~t.balance.c.is_virtual)).scalar_one())
     assert reserved == 0
     assert verify(db).ok
+
+
+def test_release_tops_up_the_pick_faces_the_wave_drains(client: TestClient, db: Database, site: Site) -> None:
+    face = site.world.location("PF-1", kind="pick_face", aisle="A", x=3, y=1)
+    site.world.receive(face, 4, site.world.item("INK"))
+    create(client, f"warehouses/{site.wh}/replenishment-rules", {
+        "location_id": face, "owner_id": site.owner, "sku_id": site.world.sku("INK"),
+        "min_quantity": "2", "max_quantity": "6"})
+    # Before the wave the face holds 4, above its minimum: nothing is due.
+    assert ok(client.post(f"{API}/warehouses/{site.wh}/replenishment/run")) == []
+    first = order(client, site, "SO-1", [("INK", 3)])
+    released = release(client, wave(client, site, [first])["id"])
+    # The wave takes 3 of the 4 (pick faces first): 1 stays, below 2, so 5 come from reserve (B-02).
+    tasks = released["stats"]["replenish_task_ids"]
+    assert len(tasks) == 1
+    task = db.read(lambda conn: conn.execute(select(t.task).where(t.task.c.id == tasks[0])).one())
+    assert (task.kind, task.from_location_id, task.to_location_id, task.quantity) == (
+        "replenish", site.shelves["B-02"], face, 5)
+    assert verify(db).ok

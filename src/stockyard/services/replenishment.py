@@ -18,6 +18,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
+from stockyard.db.types import Exact
 from stockyard.domain.access import Principal
 from stockyard.domain.errors import Conflict, InvalidInput, NotFound
 from stockyard.domain.quantity import check_quantity
@@ -143,28 +144,38 @@ def run(db: Database, principal: Principal, warehouse_id: int, *, today: date | 
     """Create the replenish tasks the warehouse's active rules call for; an empty list when none is due."""
     def work(conn: Connection) -> list[Row]:
         md.get_in(conn, md.WAREHOUSE, warehouse_id, principal)
-        rules = _active_rules(conn, principal, warehouse_id)
-        plans: list[Plan] = []
-        if rules:
-            skus = sorted({r.sku_id for r in rules})
-            incoming, taken = _open_tasks(conn, warehouse_id, skus)
-            levels = _levels(conn, warehouse_id, rules)
-            sources = _sources(conn, warehouse_id, skus, taken, today or date.today())
-            plans = [p for p in plan(rules, levels, incoming, sources) if p.picks]
-        tasks: list[Row] = []
-        if plans:
-            now = datetime.now(UTC)
-            values = [_task_values(warehouse_id, p, pick.source, pick.quantity, now)
-                      for p in plans for pick in p.picks]
-            k = t.task
-            ids = [int(i) for i in conn.execute(insert(k).returning(k.c.id, sort_by_parameter_order=True),
-                                                values).scalars()]
-            tasks = [dict(x._mapping) for x in conn.execute(select(k).where(k.c.id.in_(ids)).order_by(k.c.id))]
-        # Every run is recorded, an empty one too: it says someone looked and nothing was due.
-        audit.record(conn, principal, "replenishment.run", "warehouse", warehouse_id,
-                     after={"task_ids": [task["id"] for task in tasks], "rule_ids": sorted({p.rule.id for p in plans})})
-        return tasks
+        return run_in(conn, principal, warehouse_id, today=today)
     return db.write(work)
+
+
+def run_in(conn: Connection, principal: Principal, warehouse_id: int, *, today: date | None = None,
+           sku_ids: set[int] | None = None, after_demand: bool = False) -> list[Row]:
+    """The run inside the caller's transaction. A released wave calls it for its SKUs with ``after_demand``: a
+    pick face's level is then what stays once the wave's picks are taken (on hand less allocated), so the faces
+    the wave drains are topped up at once."""
+    rules = [r for r in _active_rules(conn, principal, warehouse_id) if sku_ids is None or r.sku_id in sku_ids]
+    plans: list[Plan] = []
+    if rules:
+        skus = sorted({r.sku_id for r in rules})
+        incoming, taken = _open_tasks(conn, warehouse_id, skus)
+        levels = _levels(conn, warehouse_id, rules, after_demand)
+        sources = _sources(conn, warehouse_id, skus, taken, today or date.today())
+        plans = [p for p in plan(rules, levels, incoming, sources) if p.picks]
+    tasks: list[Row] = []
+    if plans:
+        now = datetime.now(UTC)
+        values = [_task_values(warehouse_id, p, pick.source, pick.quantity, now)
+                  for p in plans for pick in p.picks]
+        k = t.task
+        ids = [int(i) for i in conn.execute(insert(k).returning(k.c.id, sort_by_parameter_order=True),
+                                            values).scalars()]
+        tasks = [dict(x._mapping) for x in conn.execute(select(k).where(k.c.id.in_(ids)).order_by(k.c.id))]
+    if sku_ids is None or tasks:
+        # A run by hand is recorded even when empty: it says someone looked and nothing was due.
+        audit.record(conn, principal, "replenishment.run", "warehouse", warehouse_id,
+                     after={"task_ids": [task["id"] for task in tasks], "rule_ids": sorted({p.rule.id for p in plans}),
+                            **({"trigger": "wave demand"} if after_demand else {})})
+    return tasks
 
 
 def _active_rules(conn: Connection, principal: Principal, warehouse_id: int) -> list[Rule]:
@@ -198,11 +209,13 @@ def _open_tasks(conn: Connection, warehouse_id: int, skus: list[int]) -> tuple[
     return incoming, taken
 
 
-def _levels(conn: Connection, warehouse_id: int, rules: list[Rule]) -> dict[FaceKey, Decimal]:
-    """Available stock on hand in the pick faces, per face, owner and SKU."""
+def _levels(conn: Connection, warehouse_id: int, rules: list[Rule], after_demand: bool) -> dict[FaceKey, Decimal]:
+    """Available stock on hand in the pick faces (less what is allocated, ``after_demand``), per face, owner and
+    SKU."""
     b = t.balance
     wanted = {(r.location_id, r.owner_id, r.sku_id) for r in rules}
-    rows = conn.execute(select(b.c.location_id, b.c.owner_id, b.c.sku_id, func.sum(b.c.on_hand)).where(
+    level = func.sum(b.c.on_hand - b.c.allocated, type_=Exact) if after_demand else func.sum(b.c.on_hand)
+    rows = conn.execute(select(b.c.location_id, b.c.owner_id, b.c.sku_id, level).where(
         b.c.warehouse_id == warehouse_id, b.c.location_id.in_(sorted({r.location_id for r in rules})),
         b.c.sku_id.in_(sorted({r.sku_id for r in rules})), b.c.status == AVAILABLE, b.c.on_hand > 0)
         .group_by(b.c.location_id, b.c.owner_id, b.c.sku_id))

@@ -33,7 +33,7 @@ from stockyard.domain.waves import (
     group_trips,
     orders_to_sort,
 )
-from stockyard.services import audit, orders
+from stockyard.services import audit, orders, replenishment
 from stockyard.services import masterdata as md
 
 Row = dict[str, Any]
@@ -313,7 +313,11 @@ def _release(conn: Connection, principal: Principal, wave: Row, today: date) -> 
     trips = _make_trips(conn, wave, served, {h["id"]: len(lines[h["id"]]) for h in heads}, now)
     if served:
         conn.execute(update(o).where(o.c.id.in_(served)).values(status=OrderStatus.PICKING.value, updated_at=now))
+    # The faces this wave drains are topped up now, from reserve by the same FEFO rules, for the next wave.
+    replenish = replenishment.run_in(conn, principal, wave["warehouse_id"], today=today, after_demand=True,
+                                     sku_ids={ln["sku_id"] for h in heads for ln in lines[h["id"]]}) if served else []
     stats = {"orders": len(served), "left_out": left_out, "trips": trips["trips"], "picks": trips["picks"],
+             "replenish_task_ids": [task["id"] for task in replenish],
              "route_length": str(trips["length"]), "s_shape_length": str(trips["s_shape"]),
              "largest_gap_length": str(trips["largest_gap"]),
              "short_lines": sum(1 for h in heads for ln, _ in runs[h["id"]].plans
