@@ -262,3 +262,47 @@ def test_release_tops_up_the_pick_faces_the_wave_drains(client: TestClient, db: 
     assert (task.kind, task.from_location_id, task.to_location_id, task.quantity) == (
         "replenish", site.shelves["B-02"], face, 5)
     assert verify(db).ok
+
+
+def test_eaches_come_from_the_pick_face_after_their_replenishment(client: TestClient, db: Database,
+                                                                  site: Site) -> None:
+    """PAD has a pick face but its stock is all in reserve (C-03): the wave's pick waits for a replenishment that
+    carries exactly the reserved units to the face, and is then picked there."""
+    face = site.world.location("PF-PAD", kind="pick_face", aisle="B", x=6, y=1)
+    create(client, f"warehouses/{site.wh}/replenishment-rules", {
+        "location_id": face, "owner_id": site.owner, "sku_id": site.world.sku("PAD"),
+        "min_quantity": "0", "max_quantity": "4"})
+    first = order(client, site, "SO-1", [("PAD", 2)])
+    released = release(client, wave(client, site, [first])["id"])
+    pick = trip(client, released["trips"][0]["id"])["tasks"][0]
+    assert pick["location_id"] == face and pick["waits_for_task_id"] is not None
+    error(client.post(f"{API}/pick-tasks/{pick['id']}/confirm", json={"location": "PF-PAD", "scan": "PAD",
+                                                                     "quantity": "2"}),
+          409, "waiting_for_replenishment")
+    feed = pick["waits_for_task_id"]
+    error(client.post(f"{API}/tasks/{feed}/replenish", json={"quantity": "1"}), 422, "partial_not_allowed",
+          "quantity")
+    ok(client.post(f"{API}/tasks/{feed}/replenish", json={"location_code": "PF-PAD"}))
+    # The reservation travelled with the stock: the face holds 2 reserved, the reserve 8 free.
+    b = t.balance
+    rows = db.read(lambda conn: {r.location_id: (r.on_hand, r.allocated) for r in conn.execute(
+        select(b.c.location_id, b.c.on_hand, b.c.allocated).where(b.c.sku_id == site.world.sku("PAD"),
+                                                                  ~b.c.is_virtual))})
+    assert rows[face] == (2, 2) and rows[site.shelves["C-03"]] == (8, 0)
+    ok(client.post(f"{API}/pick-tasks/{pick['id']}/confirm", json={"location": "PF-PAD", "scan": "PAD",
+                                                                  "quantity": "2"}))
+    assert ok(client.get(f"{API}/orders/{first}"))["status"] == "picked"
+    assert verify(db).ok
+
+
+def test_full_cases_are_picked_where_they_stand(client: TestClient, db: Database, site: Site) -> None:
+    site.world.sku("BOX", packs=[{"level": "case", "uom": "CS", "factor": "6"}])
+    site.world.receive(site.shelves["B-04"], 12, site.world.item("BOX"))
+    face = site.world.location("PF-BOX", kind="pick_face", aisle="B", x=6, y=1)
+    create(client, f"warehouses/{site.wh}/replenishment-rules", {
+        "location_id": face, "owner_id": site.owner, "sku_id": site.world.sku("BOX"),
+        "min_quantity": "0", "max_quantity": "6"})
+    first = order(client, site, "SO-1", [("BOX", 6)])
+    released = release(client, wave(client, site, [first])["id"])
+    pick = trip(client, released["trips"][0]["id"])["tasks"][0]
+    assert pick["location_id"] == site.shelves["B-04"] and pick["waits_for_task_id"] is None

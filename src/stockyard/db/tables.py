@@ -551,6 +551,7 @@ task = Table(
     Column("allocation_id", ForeignKey("shipment_allocation.id")),
     Column("sequence", Integer),
     Column("tote", String(32)),
+    Column("waits_for_task_id", ForeignKey("task.id")),  # a pick from a pick face waits for its replenishment
     Column("short_quantity", Exact, nullable=False, server_default="0", default=0),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),

@@ -150,3 +150,10 @@ def confirm_quantity(left: Decimal, given: Decimal | None) -> Decimal:
     if quantity > left:
         raise InvalidInput(f"the task has {left} left", field="quantity", code="over_task")
     return quantity
+
+
+def picked_via_face(quantity: Decimal, case_factor: Decimal | None) -> bool:
+    """Eaches are picked from the pick face: an allocation of less than a full case on a reserve location is
+    brought to the SKU's pick face by a replenishment first, and picked there. Full cases are picked where they
+    stand (a SKU without a case pack counts every quantity as eaches)."""
+    return case_factor is None or quantity < case_factor

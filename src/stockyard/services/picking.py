@@ -76,7 +76,7 @@ def read_trip(conn: Connection, trip_id: int, owner_ids: frozenset[int] | None =
                     sku.c.base_uom, k.c.lot_id, lot.c.number.label("lot_number"), lot.c.expiry_date, k.c.serial,
                     k.c.from_location_id.label("location_id"), loc.c.code.label("location_code"),
                     k.c.from_container_id.label("container_id"), k.c.quantity, k.c.done_quantity,
-                    k.c.short_quantity)
+                    k.c.short_quantity, k.c.waits_for_task_id)
              .join(loc, loc.c.id == k.c.from_location_id).join(sku, sku.c.id == k.c.sku_id)
              .join(o, o.c.id == k.c.order_id).outerjoin(lot, lot.c.id == k.c.lot_id)
              .where(k.c.trip_id == trip_id, k.c.kind == PICK).order_by(k.c.sequence, k.c.id))
@@ -142,6 +142,11 @@ def visible_pick(conn: Connection, principal: Principal, task_id: int) -> Row:
         raise Conflict(f"the task is {task.status}", field="task_id", code="task_not_open")
     if trip["assigned_to"] not in (None, principal.name):
         raise Conflict(f"{trip['assigned_to']} is picking this trip", field="task_id", code="trip_taken")
+    if task.waits_for_task_id is not None:
+        waiting = conn.execute(select(t.task.c.status).where(t.task.c.id == task.waits_for_task_id)).scalar_one()
+        if waiting == "open":
+            raise Conflict(f"replenishment task {task.waits_for_task_id} brings this stock to the pick face first",
+                           field="task_id", code="waiting_for_replenishment")
     return dict(task._mapping)
 
 

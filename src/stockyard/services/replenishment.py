@@ -8,7 +8,7 @@ source, so a second run while the first tasks are open creates no duplicates."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -30,9 +30,10 @@ from stockyard.domain.replenishment import (
     Source,
     check_limits,
     confirm_quantity,
+    picked_via_face,
     plan,
 )
-from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus
+from stockyard.domain.stock import AllocationChange, Bucket, Movement, PostingRequest, StockItem, StockStatus
 from stockyard.services import audit, ledger, putaway
 from stockyard.services import masterdata as md
 
@@ -198,7 +199,9 @@ def _open_tasks(conn: Connection, warehouse_id: int, skus: list[int]) -> tuple[
     k = t.task
     rows = conn.execute(select(k.c.from_location_id, k.c.to_location_id, k.c.owner_id, k.c.sku_id,
                                k.c.from_container_id, k.c.lot_id, k.c.serial, k.c.quantity).where(
-        k.c.warehouse_id == warehouse_id, k.c.kind == KIND, k.c.status == OPEN, k.c.sku_id.in_(skus)))
+        k.c.warehouse_id == warehouse_id, k.c.kind == KIND, k.c.status == OPEN, k.c.sku_id.in_(skus),
+        # Those feeding a wave's picks carry reserved stock: neither free at the source nor a face's level.
+        k.c.allocation_id.is_(None)))
     incoming: dict[FaceKey, Decimal] = {}
     taken: dict[tuple[int, int, int, int | None, int | None, str | None], Decimal] = {}
     for x in rows:
@@ -283,6 +286,48 @@ class Confirmation:
     location_code: str | None = None  # the scanned pick face label
 
 
+# ---------------------------------------------------------------- replenishment before picking
+
+
+@dataclass(frozen=True)
+class ViaFace:
+    """An allocation that is picked from the pick face once ``task_id`` brings it there."""
+
+    face_location_id: int
+    task_id: int
+
+
+def bring_to_faces(conn: Connection, warehouse_id: int, wave_id: int, allocations: Sequence[Any]) -> dict[int, ViaFace]:
+    """For a released wave: each allocation of eaches on a reserve location whose SKU has a pick face (an active
+    replenishment rule) gets a replenishment task carrying exactly that reserved stock to the face; its pick
+    then waits for that task. ``allocations``: shipment_allocation rows with ``order_id`` and location ``kind``."""
+    r, loc, pack = t.replenishment_rule, t.location, t.sku_pack
+    skus = sorted({a.sku_id for a in allocations})
+    if not skus:
+        return {}
+    faces = {(x.owner_id, x.sku_id): x.location_id for x in conn.execute(
+        select(r.c.owner_id, r.c.sku_id, r.c.location_id).join(loc, loc.c.id == r.c.location_id)
+        .where(r.c.warehouse_id == warehouse_id, r.c.active, loc.c.active, loc.c.status == "active",
+               r.c.sku_id.in_(skus)).order_by(r.c.location_id.desc()))}
+    cases = {x.sku_id: x.factor for x in conn.execute(
+        select(pack.c.sku_id, pack.c.factor).where(pack.c.sku_id.in_(skus), pack.c.level == "case"))}
+    chosen = [(a, faces[(a.owner_id, a.sku_id)]) for a in allocations
+              if (a.owner_id, a.sku_id) in faces and a.kind != "pick_face" and a.location_id != faces[
+                  (a.owner_id, a.sku_id)] and picked_via_face(a.quantity, cases.get(a.sku_id))]
+    if not chosen:
+        return {}
+    now = datetime.now(UTC)
+    k = t.task
+    ids = conn.execute(insert(k).returning(k.c.id, sort_by_parameter_order=True), [{
+        "warehouse_id": warehouse_id, "kind": KIND, "status": OPEN, "owner_id": a.owner_id, "sku_id": a.sku_id,
+        "lot_id": a.lot_id, "serial": a.serial, "stock_status": AVAILABLE, "from_location_id": a.location_id,
+        "from_container_id": a.container_id, "quantity": a.quantity, "to_location_id": face, "order_id": a.order_id,
+        "allocation_id": a.id, "explanation": {"reason": f"wave {wave_id}: eaches are picked from the pick face; "
+                                                         "this reserved stock goes there first"},
+        "created_at": now, "updated_at": now} for a, face in chosen]).scalars().all()
+    return {a.id: ViaFace(face, int(task_id)) for (a, face), task_id in zip(chosen, ids, strict=True)}
+
+
 def confirm(db: Database, principal: Principal, task_id: int, c: Confirmation) -> Row:
     """Confirm a replenishment: one posting from the source bucket to the pick face; part of it leaves the rest
     open. Refused for other kinds of task, closed tasks, a scan of another location, or a source that no longer
@@ -301,10 +346,11 @@ def confirm(db: Database, principal: Principal, task_id: int, c: Confirmation) -
                                    code="wrong_location")
         quantity = confirm_quantity(task["quantity"], c.quantity)
         item = StockItem(task["owner_id"], task["sku_id"], task["lot_id"], task["serial"])
-        movement = Movement(item, Bucket(task["from_location_id"], task["from_container_id"], StockStatus.AVAILABLE),
-                            Bucket(task["to_location_id"], None, StockStatus.AVAILABLE), quantity)
-        written = ledger.post_in(conn, PostingRequest("REPLENISH", [movement], doc_type="task",
-                                                      doc_ref=str(task_id), user=principal.name))
+        source = Bucket(task["from_location_id"], task["from_container_id"], StockStatus.AVAILABLE)
+        face = Bucket(task["to_location_id"], None, StockStatus.AVAILABLE)
+        written = ledger.post_in(conn, PostingRequest(
+            "REPLENISH", [Movement(item, source, face, quantity)], _carried_reservation(conn, task, quantity),
+            doc_type="task", doc_ref=str(task_id), user=principal.name))
         now = putaway.advance_task(conn, task_id, quantity)
         conn.execute(insert(t.task_confirmation).values(
             task_id=task_id, posting_id=written.posting_id, quantity=quantity, to_location_id=task["to_location_id"],
@@ -314,3 +360,19 @@ def confirm(db: Database, principal: Principal, task_id: int, c: Confirmation) -
         audit.record(conn, principal, "task.replenish", "task", task_id, before=task, after=result)
         return result
     return db.write(work)
+
+
+def _carried_reservation(conn: Connection, task: Row, quantity: Decimal) -> list[AllocationChange]:
+    """A replenishment for a wave's picks carries the order's reservation with the stock: all of it at once."""
+    if task["allocation_id"] is None:
+        return []
+    if quantity != task["quantity"]:
+        raise InvalidInput(f"this replenishment feeds picks: move all {task['quantity']}", field="quantity",
+                           code="partial_not_allowed")
+    item = StockItem(task["owner_id"], task["sku_id"], task["lot_id"], task["serial"])
+    a = t.shipment_allocation
+    conn.execute(update(a).where(a.c.id == task["allocation_id"])
+                 .values(location_id=task["to_location_id"], container_id=None))
+    return [AllocationChange(item, Bucket(task["from_location_id"], task["from_container_id"], StockStatus.AVAILABLE),
+                             -quantity),
+            AllocationChange(item, Bucket(task["to_location_id"], None, StockStatus.AVAILABLE), quantity)]

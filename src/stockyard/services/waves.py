@@ -328,28 +328,43 @@ def _release(conn: Connection, principal: Principal, wave: Row, today: date) -> 
     return stats
 
 
+@dataclass(frozen=True)
+class _Place:
+    """Where a pick happens: the allocation's own location, or the pick face its replenishment feeds."""
+
+    location_id: int
+    container_id: int | None
+    zone_id: int | None
+    aisle: str | None
+    x: Decimal | None
+    y: Decimal | None
+    waits_for_task_id: int | None = None
+
+
 def _make_trips(conn: Connection, wave: Row, order_ids: list[int], lines_per_order: dict[int, int],
                 now: datetime) -> Row:
     a, line, loc = t.shipment_allocation, t.shipment_line, t.location
     rows = conn.execute(
-        select(a, line.c.order_id, loc.c.zone_id, loc.c.aisle, loc.c.x, loc.c.y, loc.c.code)
+        select(a, line.c.order_id, loc.c.zone_id, loc.c.aisle, loc.c.x, loc.c.y, loc.c.kind)
         .join(line, line.c.id == a.c.line_id).join(loc, loc.c.id == a.c.location_id)
         .where(line.c.order_id.in_(order_ids), a.c.status == "allocated")).all() if order_ids else []
     by_key = {r.id: r for r in rows}
-    picks = [Pick(r.id, r.order_id, r.location_id, r.zone_id, (r.aisle or "", r.y or Decimal(0))) for r in rows]
+    places = _places(conn, wave, rows)
+    picks = [Pick(r.id, r.order_id, places[r.id].location_id, places[r.id].zone_id,
+                  (places[r.id].aisle or "", places[r.id].y or Decimal(0))) for r in rows]
     mode = PickMode(wave["pick_mode"])
     plans = group_trips(picks, mode, wave["max_orders_per_trip"], wave["max_lines_per_trip"])
     router = TripRouter.for_warehouse(conn, wave["warehouse_id"], wave["staging_location_id"])
     length = s_shape = largest_gap = Decimal(0)
     tasks: list[Row] = []
     for number, trip in enumerate(plans, start=1):
-        route = router.route([(by_key[p.key].location_id, by_key[p.key].aisle, by_key[p.key].x, by_key[p.key].y)
+        route = router.route([(places[p.key].location_id, places[p.key].aisle, places[p.key].x, places[p.key].y)
                               for p in trip.picks])
         trip_id = _insert_trip(conn, wave, number, mode, trip, route, now)
         length += metres(route.route.length)
         s_shape += metres(route.s_shape)
         largest_gap += metres(route.largest_gap)
-        tasks += _trip_tasks(wave, trip_id, number, trip, route, by_key, now)
+        tasks += _trip_tasks(wave, trip_id, number, trip, route, by_key, places, now)
     if tasks:
         conn.execute(insert(t.task), tasks)
     slots = orders_to_sort(plans, mode, lines_per_order)
@@ -359,6 +374,21 @@ def _make_trips(conn: Connection, wave: Row, order_ids: list[int], lines_per_ord
                      [{"b_id": order_id, "b_slot": slot} for slot, order_id in enumerate(slots, start=1)])
     return {"trips": len(plans), "picks": len(picks), "length": length, "s_shape": s_shape,
             "largest_gap": largest_gap}
+
+
+def _places(conn: Connection, wave: Row, rows: Sequence[Any]) -> dict[int, _Place]:
+    via = replenishment.bring_to_faces(conn, wave["warehouse_id"], wave["id"], rows)
+    loc = t.location
+    faces = {f.id: f for f in conn.execute(select(loc.c.id, loc.c.zone_id, loc.c.aisle, loc.c.x, loc.c.y).where(
+        loc.c.id.in_(sorted({v.face_location_id for v in via.values()}))))} if via else {}
+    places = {}
+    for r in rows:
+        if r.id in via:
+            face = faces[via[r.id].face_location_id]
+            places[r.id] = _Place(face.id, None, face.zone_id, face.aisle, face.x, face.y, via[r.id].task_id)
+        else:
+            places[r.id] = _Place(r.location_id, r.container_id, r.zone_id, r.aisle, r.x, r.y)
+    return places
 
 
 def _insert_trip(conn: Connection, wave: Row, number: int, mode: PickMode, trip: TripPlan, route: RoutePlan,
@@ -372,21 +402,21 @@ def _insert_trip(conn: Connection, wave: Row, number: int, mode: PickMode, trip:
 
 
 def _trip_tasks(wave: Row, trip_id: int, number: int, trip: TripPlan, route: RoutePlan, by_key: dict[int, Any],
-                now: datetime) -> list[Row]:
+                places: dict[int, _Place], now: datetime) -> list[Row]:
     stop_rank = {stop: rank for rank, stop in enumerate(route.route.stops)}
-    ordered = sorted(trip.picks, key=lambda p: (stop_rank[by_key[p.key].location_id], p.order_id, p.key))
+    ordered = sorted(trip.picks, key=lambda p: (stop_rank[places[p.key].location_id], p.order_id, p.key))
     tasks = []
     for sequence, pick in enumerate(ordered, start=1):
-        r = by_key[pick.key]
+        r, place = by_key[pick.key], places[pick.key]
         tote = trip.totes.get(pick.order_id)
         tasks.append({
             "warehouse_id": wave["warehouse_id"], "kind": PICK, "status": "open", "owner_id": r.owner_id,
             "sku_id": r.sku_id, "lot_id": r.lot_id, "serial": r.serial, "stock_status": "available",
-            "from_location_id": r.location_id, "from_container_id": r.container_id, "quantity": r.quantity,
+            "from_location_id": place.location_id, "from_container_id": place.container_id, "quantity": r.quantity,
             "done_quantity": 0, "to_location_id": wave["staging_location_id"], "trip_id": trip_id,
             "order_id": pick.order_id, "line_id": r.line_id, "allocation_id": r.id, "sequence": sequence,
             "tote": f"T{number}-{tote}" if tote is not None else None, "short_quantity": 0,
-            "created_at": now, "updated_at": now})
+            "waits_for_task_id": place.waits_for_task_id, "created_at": now, "updated_at": now})
     return tasks
 
 

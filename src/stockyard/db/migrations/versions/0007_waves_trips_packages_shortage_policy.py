@@ -128,6 +128,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('allocation_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
         batch_op.add_column(sa.Column('sequence', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('tote', sa.String(length=32), nullable=True))
+        batch_op.add_column(sa.Column('waits_for_task_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'),
+                                      nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_task_waits_for_task_id_task'), 'task', ['waits_for_task_id'],
+                                    ['id'])
         batch_op.add_column(sa.Column('short_quantity', sa.BigInteger(), server_default='0', nullable=False))
         batch_op.create_index('ix_task_order', ['order_id'], unique=False)
         batch_op.create_index('ix_task_trip', ['trip_id', 'sequence'], unique=False)
@@ -149,6 +153,8 @@ def downgrade() -> None:
         batch_op.drop_index('ix_task_trip')
         batch_op.drop_index('ix_task_order')
         batch_op.drop_column('short_quantity')
+        batch_op.drop_constraint(batch_op.f('fk_task_waits_for_task_id_task'), type_='foreignkey')
+        batch_op.drop_column('waits_for_task_id')
         batch_op.drop_column('tote')
         batch_op.drop_column('sequence')
         batch_op.drop_column('allocation_id')
