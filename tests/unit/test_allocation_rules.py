@@ -134,3 +134,31 @@ def test_status_after_and_guards() -> None:
         check_can_allocate("created", True)
     with pytest.raises(Conflict, match="cancelled"):
         check_can_allocate("cancelled", False)
+
+
+def test_full_cases_come_from_case_locations_and_eaches_from_pick_faces() -> None:
+    expiry = date(2027, 6, 30)
+    face = cand(1, "20", kind="pick_face", code="PF-1", lot=1, expiry=expiry)
+    reserve = cand(2, "48", code="R-1", lot=1, expiry=expiry)
+    result = plan([face, reserve], Demand(Decimal(27), TODAY, case_size=Decimal(12)), Rule.FEFO)
+    # 2 cases (24) from reserve, the 3 eaches from the pick face.
+    assert [(t.candidate.location_code, t.quantity) for t in result.takes] == [("R-1", 24), ("PF-1", 3)]
+    assert result.takes[0].reason.endswith("full cases")
+
+
+def test_the_rule_order_comes_before_the_case_location() -> None:
+    face_old = cand(1, "24", kind="pick_face", code="PF-1", lot=1, expiry=date(2027, 1, 31))
+    reserve_new = cand(2, "48", code="R-1", lot=2, expiry=date(2027, 9, 30))
+    result = plan([face_old, reserve_new], Demand(Decimal(24), TODAY, case_size=Decimal(12)), Rule.FEFO)
+    assert [(t.candidate.location_code, t.quantity) for t in result.takes] == [("PF-1", 24)]
+
+
+def test_one_location_that_covers_the_need_beats_splitting() -> None:
+    expiry = date(2027, 6, 30)
+    small, middle, big = (cand(i, q, code=f"R-{i}", lot=1, expiry=expiry) for i, q in ((1, "2"), (2, "8"), (3, "30")))
+    # 7 fits in R-2 alone: one location, the smallest that can give it all.
+    assert [t.candidate.location_code for t in plan([small, middle, big], Demand(Decimal(7), TODAY),
+                                                    Rule.FEFO).takes] == ["R-2"]
+    # 35 fits nowhere alone: small remainders are cleaned out first.
+    assert [t.candidate.location_code for t in plan([small, middle, big], Demand(Decimal(35), TODAY),
+                                                    Rule.FEFO).takes] == ["R-1", "R-2", "R-3"]

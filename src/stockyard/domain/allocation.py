@@ -14,6 +14,13 @@ Ranking, per the order's rule:
 
 Then, at equal rank: pick faces before other locations, the smallest available quantity first (cleans out small
 remainders), and the location code, container and serial for a total order.
+
+Where the stock is taken from (within one rank, the rule's order is never broken):
+
+* Full cases from case locations: when the SKU has a case pack, the whole cases of the demand come first from
+  other locations than pick faces, in whole cases only; the eaches that remain come from pick faces first.
+* Fewest locations: when one location of the rank can give all that is still needed, the smallest such one
+  gives it; otherwise the smallest quantities go first, so small remainders are cleaned out.
 """
 
 from __future__ import annotations
@@ -81,6 +88,7 @@ class Demand:
     today: date
     lot_number: str | None = None
     min_shelf_life_days: int | None = None
+    case_size: Decimal | None = None  # base units in the SKU's case pack, when it has one
 
     @property
     def expires_not_before(self) -> date | None:
@@ -137,17 +145,23 @@ def skip_reason(candidate: Candidate, demand: Demand) -> Skip | None:
 
 def rank_key(candidate: Candidate, rule: Rule) -> tuple[object, ...]:
     """The sort key of an eligible candidate under ``rule``; lower is taken first."""
+    return (*_rule_order(candidate, rule), candidate.location_kind != PICK_FACE, *_tie_break(candidate))
+
+
+def _rule_order(candidate: Candidate, rule: Rule) -> tuple[object, ...]:
     if rule is Rule.FEFO:
-        primary: tuple[object, ...] = (candidate.expiry is None, candidate.expiry or date.max)
-    else:
-        lot = candidate.item.lot_id
-        produced = candidate.production
-        if rule is Rule.FIFO:
-            primary = (lot is None, produced is None, produced or date.max, lot or 0)
-        else:  # LIFO: newest production first, then the higher lot id; no lot last
-            primary = (lot is None, produced is None, -(produced or date.min).toordinal(), -(lot or 0))
-    return (*primary, candidate.location_kind != PICK_FACE, candidate.available, candidate.location_code,
-            candidate.bucket.container_id or 0, candidate.item.lot_id or 0, candidate.item.serial or "")
+        return (candidate.expiry is None, candidate.expiry or date.max)
+    lot = candidate.item.lot_id
+    produced = candidate.production
+    if rule is Rule.FIFO:
+        return (lot is None, produced is None, produced or date.max, lot or 0)
+    # LIFO: newest production first, then the higher lot id; no lot last
+    return (lot is None, produced is None, -(produced or date.min).toordinal(), -(lot or 0))
+
+
+def _tie_break(candidate: Candidate) -> tuple[object, ...]:
+    return (candidate.available, candidate.location_code, candidate.bucket.container_id or 0,
+            candidate.item.lot_id or 0, candidate.item.serial or "")
 
 
 def take_reason(candidate: Candidate, rule: Rule) -> str:
@@ -167,7 +181,8 @@ def take_reason(candidate: Candidate, rule: Rule) -> str:
 
 
 def plan(candidates: Iterable[Candidate], demand: Demand, rule: Rule) -> Plan:
-    """Take greedily in rank order until the demand is met; list what was skipped and why."""
+    """Whole cases from case locations first, then the rest from pick faces first, each pass in rank order
+    (see the module's docstring); list what was skipped and why."""
     result = Plan()
     eligible: list[Candidate] = []
     for candidate in candidates:
@@ -179,14 +194,45 @@ def plan(candidates: Iterable[Candidate], demand: Demand, rule: Rule) -> Plan:
     result.skipped.sort(key=lambda s: (s.candidate.location_code, s.candidate.item.lot_id or 0,
                                        s.candidate.bucket.container_id or 0, s.candidate.bucket.status.value,
                                        s.candidate.item.serial or ""))
+    left = {id(c): c.available for c in eligible}
     remaining = demand.quantity
-    for candidate in sorted(eligible, key=lambda c: rank_key(c, rule)):
-        if remaining <= 0:
-            break
-        quantity = min(candidate.available, remaining)
-        result.takes.append(Take(candidate, quantity, take_reason(candidate, rule)))
-        remaining -= quantity
+    case = demand.case_size
+    if case is not None and case > 0 and remaining >= case:
+        for candidate in sorted(eligible, key=lambda c: _case_key(c, rule)):
+            cases = min(left[id(candidate)], remaining) // case * case
+            if cases > 0:
+                result.takes.append(Take(candidate, cases, take_reason(candidate, rule) + "; full cases"))
+                left[id(candidate)] -= cases
+                remaining -= cases
+    _take_rest(eligible, left, remaining, rule, result)
     return result
+
+
+def _case_key(candidate: Candidate, rule: Rule) -> tuple[object, ...]:
+    """Whole cases: the rule's order, then case locations before pick faces."""
+    return (*_rule_order(candidate, rule), candidate.location_kind == PICK_FACE, *_tie_break(candidate))
+
+
+def _take_rest(eligible: list[Candidate], left: dict[int, Decimal], remaining: Decimal, rule: Rule,
+               result: Plan) -> None:
+    """Per rank group (rule order, then pick faces first): one location when one can give it all, else the
+    smallest quantities first."""
+    groups: dict[tuple[object, ...], list[Candidate]] = {}
+    for candidate in sorted(eligible, key=lambda c: rank_key(c, rule)):
+        groups.setdefault((*_rule_order(candidate, rule), candidate.location_kind != PICK_FACE), []).append(candidate)
+    for group in groups.values():
+        while remaining > 0:
+            open_ = [c for c in group if left[id(c)] > 0]
+            if not open_:
+                break
+            covering = [c for c in open_ if left[id(c)] >= remaining]
+            candidate = covering[0] if covering else open_[0]
+            quantity = min(left[id(candidate)], remaining)
+            result.takes.append(Take(candidate, quantity, take_reason(candidate, rule)))
+            left[id(candidate)] -= quantity
+            remaining -= quantity
+        if remaining <= 0:
+            return
 
 
 def check_can_allocate(status: str, on_hold: bool) -> None:

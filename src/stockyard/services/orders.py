@@ -367,6 +367,7 @@ def allocate_in(conn: Connection, user: str, orders: Sequence[Row], lines: Mappi
     ``set_status`` False leaves the orders' status and explanation alone (an order being picked stays so)."""
     sku_ids = {line["sku_id"] for order_lines in lines.values() for line in order_lines}
     candidates = _candidates(conn, orders, sku_ids) if orders else {}
+    cases = _case_sizes(conn, sku_ids)
     taken: defaultdict[tuple[StockItem, Bucket], Decimal] = defaultdict(Decimal)
     planned: dict[int, list[tuple[Row, Plan]]] = {}
     for order in orders:
@@ -378,8 +379,8 @@ def allocate_in(conn: Connection, user: str, orders: Sequence[Row], lines: Mappi
                 continue
             own = [_less(c, taken[(c.item, c.bucket)]) for c in candidates.get(line["sku_id"], [])
                    if c.bucket.location_id not in avoid]
-            result = plan(own, Demand(needed, today, line["lot_number"], line["min_shelf_life_days"]),
-                          Rule(order["rule"]))
+            result = plan(own, Demand(needed, today, line["lot_number"], line["min_shelf_life_days"],
+                                      cases.get(line["sku_id"])), Rule(order["rule"]))
             for take in result.takes:
                 taken[(take.candidate.item, take.candidate.bucket)] += take.quantity
             plans.append((line, result))
@@ -398,6 +399,12 @@ def allocate_in(conn: Connection, user: str, orders: Sequence[Row], lines: Mappi
             "status": "allocated", "quantity": take.quantity, "posting_id": posting_id, "reason": take.reason,
             "created_at": now} for plans in planned.values() for line, result in plans for take in result.takes])
     return _record_runs(conn, orders, planned, posting_id, now, set_status)
+
+
+def _case_sizes(conn: Connection, sku_ids: set[int]) -> dict[int, Decimal]:
+    p = t.sku_pack
+    return {r.sku_id: r.factor for r in conn.execute(
+        select(p.c.sku_id, p.c.factor).where(p.c.sku_id.in_(sorted(sku_ids)), p.c.level == PackLevel.CASE.value))}
 
 
 def _record_runs(conn: Connection, orders: Sequence[Row], planned: dict[int, list[tuple[Row, Plan]]],
