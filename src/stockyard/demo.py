@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Table, func, insert, select
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
 from stockyard.domain.access import SYSTEM
+from stockyard.domain.allocation import OrderType
 from stockyard.domain.inbound import ReceiptType
 from stockyard.domain.master import (
     BarcodeKind,
@@ -40,7 +41,7 @@ from stockyard.domain.master import (
 from stockyard.domain.putaway import Policy
 from stockyard.domain.stock import LocationStatus, StockStatus, check_serial
 from stockyard.services import masterdata as md
-from stockyard.services import putaway, receipts
+from stockyard.services import orders, putaway, receipts, waves
 from stockyard.services.stock import StockLine, post_opening_stock
 
 SEED = 20240917
@@ -988,8 +989,49 @@ def load_demo(db: Database, progress: Progress | None = None, *, today: date | N
 
     say("setting up putaway rules and open receipt orders")
     asns = _inbound(db, warehouses, written, skus, tag)
+    say("taking in shipment orders and releasing a wave")
+    shipments, waved = _outbound(db, warehouses, written, plans, tag, today)
     codes = [site.code + tag for site in SITES]
-    return _summary(db, codes, written, skus, plans, slots) + f"\n  inbound: putaway rules, {asns} open receipt orders"
+    return (_summary(db, codes, written, skus, plans, slots) + f"\n  inbound: putaway rules, {asns} open receipt orders"
+            + f"\n  outbound: {shipments} shipment orders, {waved} of them in released waves with routed trips")
+
+
+DEMO_CUSTOMERS = (("Li Na (李娜)", "Shanghai", "Xuhui District", "1200 Zhaojiabang Road", "200030"),
+                  ("Wang Wei (王伟)", "Hangzhou", "Xihu District", "18 Wensan Road", "310012"),
+                  ("Chen Jing (陈静)", "Suzhou", "Gusu District", "55 Renmin Road", "215000"),
+                  ("Zhang Min (张敏)", "Nanjing", "Gulou District", "9 Zhongshan North Road", "210008"))
+
+
+def _outbound(db: Database, warehouses: dict[str, int], written: Written, plans: list[StockPlan], tag: str,
+              today: date) -> tuple[int, int]:
+    """Twelve open sales orders per site for SKUs it has available, half of them in a released cluster wave
+    (allocated, picks grouped into trips and routed), the rest waiting for the next wave."""
+    rng = random.Random(SEED + 5)
+    made = waved = 0
+    for site in SITES:
+        wh = warehouses[site.key]
+        stocked = sorted({(p.sku.owner.key, p.sku.code) for p in plans if p.slot.site == site.key
+                          and p.status is StockStatus.AVAILABLE and p.serial is None and p.quantity >= 10})
+        if not stocked:
+            continue
+        ids = []
+        for n in range(12):
+            owner = stocked[rng.randrange(len(stocked))][0]
+            own = [code for key, code in stocked if key == owner]
+            chosen = rng.sample(own, min(len(own), rng.choice((1, 1, 2, 3))))
+            name, city, district, street, postal = DEMO_CUSTOMERS[n % len(DEMO_CUSTOMERS)]
+            ids.append(orders.create_order(db, DEMO_USER, orders.NewOrder(
+                owner_id=written.owners[owner], warehouse_id=wh, external_ref=f"SO-{site.code}{tag}-{n + 1:04d}",
+                type=OrderType.SALES_B2C, priority=rng.choice((0, 0, 5)), requested_ship_date=today,
+                ship_to={"name": name, "country": "CN", "city": city, "district": district, "street": street,
+                         "postal_code": postal},
+                lines=[orders.NewOrderLine(quantity=Decimal(rng.randint(1, 3)), sku_id=written.skus[code])
+                       for code in chosen])).order["id"])
+        wave = waves.create_wave(db, DEMO_USER, waves.NewWave(wh, ids[:6]))
+        waves.release(db, DEMO_USER, wave["id"], today=today)
+        made += len(ids)
+        waved += 6
+    return made, waved
 
 
 def _inbound(db: Database, warehouses: dict[str, int], written: Written, skus: list[SkuPlan], tag: str) -> int:

@@ -104,3 +104,16 @@ def test_demo_loaded_again_is_a_second_identical_copy(db: Database) -> None:
     for code in ("BRIGHTHOME", "VOLTEK", "HUAXIN"):
         assert by_owner[code] == by_owner[f"{code}-2"]
     assert verify(db).ok
+
+
+def test_demo_has_orders_and_a_released_wave_to_pick(db: Database) -> None:
+    summary = load_demo(db, today=TODAY)
+    assert "outbound: 24 shipment orders, 12 of them in released waves" in summary
+    waves = _rows(db, select(t.wave.c.status, t.wave.c.stats))
+    assert [w.status for w in waves] == ["released", "released"]
+    assert all(w.stats["picks"] > 0 and w.stats["trips"] >= 1 for w in waves)
+    trips = _rows(db, select(t.pick_trip.c.route_length, t.pick_trip.c.s_shape_length))
+    assert trips and all(r.route_length <= r.s_shape_length for r in trips)
+    statuses = Counter(r.status for r in _rows(db, select(t.shipment_order.c.status)))
+    assert statuses["picking"] == 12 and statuses["created"] == 12
+    assert verify(db).ok

@@ -448,7 +448,8 @@ class TripRouter:
         return cls(layout, (float(depot.x or 0), float(depot.y or 0)))
 
     def route(self, places: Sequence[tuple[int, str | None, Decimal | None, Decimal | None]]) -> RoutePlan:
-        """``places``: (location id, aisle, x, y) of each pick; locations without coordinates go last."""
+        """``places``: (location id, aisle, x, y) of each pick. A location outside the aisles (or without
+        coordinates) is a stop on the front cross-aisle at its x (0 when unknown)."""
         stops = [Stop(location_id, aisle if aisle in self.layout.aisles else None, float(y or 0), float(x or 0))
                  for location_id, aisle, x, y in places]
         return best_route(self.layout, self.depot, stops)
