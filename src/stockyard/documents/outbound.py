@@ -75,8 +75,8 @@ class PickListLine:
 
 @dataclass(frozen=True)
 class PickList:
-    """One picker's trip of a wave. ``route_method`` names how the route was found ("exact optimum", "improved",
-    "S-shape"); ``s_shape_length_m`` is the S-shape route's length for comparison, when known."""
+    """One picker's trip of a wave. ``route_method`` names how the route was found (``exact``, or a baseline's
+    name when it was used instead); ``s_shape_length_m`` is the S-shape route's length for comparison."""
 
     warehouse_code: str
     warehouse_name: str
