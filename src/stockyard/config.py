@@ -35,10 +35,14 @@ class Settings(BaseSettings):
     client_token_days: int = 365
     # Adjustments with a line above this quantity (in the SKU's base unit) wait for approval; None = never.
     adjustment_approval_quantity: Decimal | None = None
+    # An adjustment whose value (quantity × the SKU's unit cost, summed over its lines) is above this waits too.
+    adjustment_approval_value: Decimal | None = None
     # A first count differing from the books by more than this (base units) is recounted by someone else.
     count_recount_threshold: Decimal = Decimal(0)
     # Count-on-touch: a location a movement leaves with this much or less (base units, all items) is counted.
     count_on_touch_below: Decimal = Decimal(0)
+    # A package's weight may differ from the expected (items plus carton) by this many percent either way.
+    weight_tolerance_pct: Decimal = Decimal(5)
 
 
 @lru_cache(maxsize=1)

@@ -109,6 +109,24 @@ def test_adjustments_above_the_configured_quantity_wait_for_approval(client: Tes
     assert on_hand(client, shelf) == "90.0"
 
 
+@pytest.fixture
+def value_threshold(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    get_settings.cache_clear()
+    monkeypatch.setenv("STOCKYARD_ADJUSTMENT_APPROVAL_VALUE", "500")
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_adjustments_above_the_configured_value_wait_for_approval(client: TestClient, shelf: Json,
+                                                                  value_threshold: None) -> None:
+    ok(client.patch(f"{API}/skus/{shelf['sku_id']}", json={"unit_cost": "25.50"}))
+    # 19 × 25.50 = 484.50 is posted; 20 × 25.50 = 510 waits.
+    ok(client.post(f"{API}/stock/adjustments", json=write_off(shelf, "19", approval="auto")), 201)
+    pending = ok(client.post(f"{API}/stock/adjustments", json=write_off(shelf, "20", approval="auto")), 202)
+    assert pending["status"] == "pending" and on_hand(client, shelf) == "81.0"
+
+
 def test_requests_of_another_warehouse_are_not_found(client: TestClient, db: Database, shelf: Json) -> None:
     other = create(client, "warehouses", {"code": "W2", "name": "Two"})
     pending = ok(client.post(f"{API}/stock/adjustments", json=write_off(shelf, "1")), 202)

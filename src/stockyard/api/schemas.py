@@ -222,6 +222,7 @@ class SkuFields(Body):
     height: Measure | None = Field(None, description="metres")
     volume: Measure | None = Field(None, description="cubic metres per base unit")
     weight: Measure | None = Field(None, description="kilograms per base unit")
+    unit_cost: Measure | None = Field(None, description="value of one base unit, for approvals by value")
     category: Annotated[str, StringConstraints(max_length=64)] | None = None
     abc_class: Annotated[str, Field(pattern="^[ABC]$")] | None = None
     lot_control: bool | None = None
@@ -274,6 +275,7 @@ class SkuOut(Out):
     height: Decimal | None
     volume: Decimal | None
     weight: Decimal | None
+    unit_cost: Decimal | None
     category: str | None
     abc_class: str | None
     lot_control: bool

@@ -115,6 +115,7 @@ sku = Table(
     Column("decimals", Integer, nullable=False, server_default="0", default=0),
     Column("length", Exact), Column("width", Exact), Column("height", Exact),
     Column("volume", Exact), Column("weight", Exact),
+    Column("unit_cost", Exact),  # value of one base unit: adjustments above a value wait for approval
     Column("category", String(64)),
     Column("abc_class", String(1)),
     Column("lot_control", Boolean, nullable=False, server_default=text("false"), default=False),

@@ -79,12 +79,13 @@ class AdjustmentOutcome:
 
 def adjust(db: Database, reason_code: str, lines: Sequence[StockLine], *, principal: Principal,
            doc_ref: str | None = None, ask_approval: bool = False) -> AdjustmentOutcome:
-    """Post an adjustment, or file it for approval when asked to or when a line exceeds the configured
-    quantity (``STOCKYARD_ADJUSTMENT_APPROVAL_QUANTITY``). A filed adjustment is checked by posting it and
-    rolling that back, so a request that could never be carried out is refused now, not at approval."""
+    """Post an adjustment, or file it for approval when asked to, when a line exceeds the configured quantity
+    (``STOCKYARD_ADJUSTMENT_APPROVAL_QUANTITY``) or when its value, quantity × the SKU's unit cost over all
+    lines, exceeds ``STOCKYARD_ADJUSTMENT_APPROVAL_VALUE`` (a SKU without a unit cost adds nothing). A filed
+    adjustment is checked by posting it and rolling that back, so a request that could never be carried out is
+    refused now, not at approval."""
     reason = adjustment_reason(reason_code)
-    limit = get_settings().adjustment_approval_quantity
-    if not ask_approval and (limit is None or all(line.quantity <= limit for line in lines)):
+    if not ask_approval and not db.read(lambda conn: _needs_approval(conn, lines)):
         return AdjustmentOutcome(posting=post_adjustment(db, reason_code, lines, principal=principal,
                                                          doc_ref=doc_ref))
 
@@ -102,6 +103,19 @@ def adjust(db: Database, reason_code: str, lines: Sequence[StockLine], *, princi
 
 
 ADJUSTMENT_APPROVAL = "stock_adjustment"
+
+
+def _needs_approval(conn: Connection, lines: Sequence[StockLine]) -> bool:
+    settings = get_settings()
+    limit, value_limit = settings.adjustment_approval_quantity, settings.adjustment_approval_value
+    if limit is not None and any(line.quantity > limit for line in lines):
+        return True
+    if value_limit is None:
+        return False
+    costs = dict(conn.execute(select(t.sku.c.id, t.sku.c.unit_cost).where(
+        t.sku.c.id.in_(sorted({line.sku_id for line in lines})))).all())
+    value = sum((line.quantity * (costs.get(line.sku_id) or 0) for line in lines), Decimal(0))
+    return value > value_limit
 
 
 def _apply_adjustment(conn: Connection, requester: Principal, payload: Mapping[str, Any]) -> dict[str, Any]:
