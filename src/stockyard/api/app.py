@@ -27,6 +27,7 @@ from stockyard.api import (
     kitting,
     masterdata,
     orders,
+    packing,
     replenishment,
     stock,
     transfers,
@@ -53,7 +54,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.middleware("http")(_request_id)
     for router in (access.router, masterdata.router, stock.router, inbound.router, inventory.router, admin.router,
                    audit.router, approvals.router, counts.router, transfers.router, kitting.router,
-                   replenishment.router, orders.router):
+                   replenishment.router, orders.router, packing.router):
         _declare_permissions(router.routes)
         app.include_router(router, prefix="/api/v1")
 
