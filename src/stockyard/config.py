@@ -43,8 +43,6 @@ class Settings(BaseSettings):
     count_on_touch_below: Decimal = Decimal(0)
     # A package's weight may differ from the expected (items plus carton) by this many percent either way.
     weight_tolerance_pct: Decimal = Decimal(5)
-    # A package's weight may differ from the expected (items plus carton) by this many percent either way.
-    weight_tolerance_pct: Decimal = Decimal(5)
 
 
 @lru_cache(maxsize=1)
