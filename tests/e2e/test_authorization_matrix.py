@@ -30,6 +30,8 @@ PARAM_KINDS = {"user_id": "users", "role_id": "roles", "client_id": "clients", "
                "warehouse_id": "warehouses", "freeze_id": "freezes", "count_id": "counts",
                "transfer_id": "transfers", "replenishment_rule_id": "replenishment_rules",
                "order_id": "orders"}
+# Where the first path segment names the object whatever its parameter is called (a pick task is a task_id).
+SEGMENT_KINDS = {"pick-tasks": "pick-tasks"}
 # Kinds with no owner or warehouse: every principal with the permission sees all of them.
 SHARED = {"carriers", "roles"}
 # Minimal valid bodies where an empty one would fail validation before the access check matters.
@@ -41,6 +43,11 @@ BODIES: dict[str, dict[str, Any]] = {"set_user_password": {"password": "another-
                                      "create_count_plan": {"name": "P", "every_days": 7, "next_due": "2030-01-01"},
                                      "receive_transfer": {"location_id": 1},
                                      "set_kit_components": {"components": []},
+                                     "confirm_pick": {"location": "L1", "scan": "S1"},
+                                     "short_pick": {"location": "L1"},
+                                     "sort_item": {"scan": "S1"},
+                                     "pack_item": {"scan": "S1"},
+                                     "weigh_package": {"weight": "1"},
                                      "create_replenishment_rule": {"location_id": 1, "owner_id": 1, "sku_id": 1,
                                                                    "min_quantity": "0", "max_quantity": "1"}}
 QUERIES: dict[str, dict[str, str]] = {"parse_scan": {"code": "LOC-1"},
@@ -99,6 +106,7 @@ def _build(client: TestClient, db: Database) -> World:
         side["orders"] = create(client, "orders", {
             "owner_id": side["owners"], "warehouse_id": side["warehouses"], "external_ref": f"SO{n}",
             "type": "sales_b2c", "lines": [{"sku_id": side["skus"], "quantity": "1"}]})["id"]
+        _outbound(client, side, n)
         side["replenishment_rules"] = create(client, f"warehouses/{side['warehouses']}/replenishment-rules", {
             "location_id": side["locations"], "owner_id": side["owners"], "sku_id": side["skus"],
             "min_quantity": "1", "max_quantity": "5"})["id"]
@@ -123,6 +131,34 @@ def _build(client: TestClient, db: Database) -> World:
     return world
 
 
+def _outbound(client: TestClient, side: dict[str, int], n: int) -> None:
+    """A released wave with its trip and pick task, for the outbound operations."""
+    create(client, "locations", {"warehouse_id": side["warehouses"], "zone_id": side["zones"], "code": f"ST{n}",
+                                 "kind": "staging"})
+    waved = create(client, "orders", {
+        "owner_id": side["owners"], "warehouse_id": side["warehouses"], "external_ref": f"SO-W{n}",
+        "type": "sales_b2c", "lines": [{"sku_id": side["skus"], "quantity": "1"}]})["id"]
+    side["waves"] = create(client, "waves", {"warehouse_id": side["warehouses"], "order_ids": [waved]})["id"]
+    released = ok(client.post(f"{API}/waves/{side['waves']}/release"))
+    side["trips"] = released["trips"][0]["id"]
+    side["pick-tasks"] = ok(client.get(f"{API}/trips/{side['trips']}"))["tasks"][0]["id"]
+    # A picked order with a package open, for checking, packing and shipping.
+    packed = create(client, "orders", {
+        "owner_id": side["owners"], "warehouse_id": side["warehouses"], "external_ref": f"SO-P{n}",
+        "type": "sales_b2c", "lines": [{"sku_id": side["skus"], "quantity": "1"}]})["id"]
+    wave = create(client, "waves", {"warehouse_id": side["warehouses"], "order_ids": [packed]})["id"]
+    trip = ok(client.post(f"{API}/waves/{wave}/release"))["trips"][0]["id"]
+    task = ok(client.get(f"{API}/trips/{trip}"))["tasks"][0]
+    ok(client.post(f"{API}/pick-tasks/{task['id']}/confirm", json={"location": task["location_code"], "scan": f"S{n}",
+                                                                     "lot_number": task["lot_number"]}))
+    side["packages"] = create(client, f"orders/{packed}/packages", {})["id"]
+    # A second wave still to release, for the operations on a created wave.
+    other = create(client, "orders", {
+        "owner_id": side["owners"], "warehouse_id": side["warehouses"], "external_ref": f"SO-X{n}",
+        "type": "sales_b2c", "lines": [{"sku_id": side["skus"], "quantity": "1"}]})["id"]
+    create(client, "waves", {"warehouse_id": side["warehouses"], "order_ids": [other]})
+
+
 @dataclass(frozen=True)
 class Operation:
     method: str
@@ -134,7 +170,8 @@ class Operation:
         return API + re.sub(r"\{(\w+)\}", lambda m: str(ids[self.kind(m.group(1))]), self.path.removeprefix(API))
 
     def kind(self, param: str) -> str:
-        return PARAM_KINDS.get(param) or self.path.removeprefix(API).split("/")[1]
+        segment = self.path.removeprefix(API).split("/")[1]
+        return SEGMENT_KINDS.get(segment) or PARAM_KINDS.get(param) or segment
 
     @property
     def params(self) -> list[str]:

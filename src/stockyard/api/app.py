@@ -31,6 +31,7 @@ from stockyard.api import (
     replenishment,
     stock,
     transfers,
+    waves,
 )
 from stockyard.api.deps import Public, Require, SignedIn
 from stockyard.api.idempotency import IdempotencyMiddleware
@@ -54,7 +55,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.middleware("http")(_request_id)
     for router in (access.router, masterdata.router, stock.router, inbound.router, inventory.router, admin.router,
                    audit.router, approvals.router, counts.router, transfers.router, kitting.router,
-                   replenishment.router, orders.router, packing.router):
+                   replenishment.router, orders.router, waves.router, packing.router):
         _declare_permissions(router.routes)
         app.include_router(router, prefix="/api/v1")
 

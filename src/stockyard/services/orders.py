@@ -87,7 +87,7 @@ def create_order(db: Database, principal: Principal, new: NewOrder) -> Intake:
         if new.carrier_id is not None:
             md.require(conn, principal, "carrier_id", md.CARRIER, new.carrier_id)
         lines = _lines(conn, new)
-        digest = _digest(new, lines)
+        digest = content_digest(new, lines)
         existing = _by_ref(conn, new.owner_id, new.external_ref)
         if existing is not None:
             return _same_or_conflict(conn, existing, digest)
@@ -132,7 +132,8 @@ def _lines(conn: Connection, new: NewOrder) -> list[Row]:
     return rows
 
 
-def _digest(new: NewOrder, lines: list[Row]) -> str:
+def content_digest(new: NewOrder, lines: list[Row]) -> str:
+    """What makes two intakes of one (owner, external reference) the same order."""
     content = {"warehouse_id": new.warehouse_id, "type": new.type.value, "rule": new.rule.value,
                "priority": new.priority, "requested_ship_date": new.requested_ship_date,
                "carrier_id": new.carrier_id, "service_level": new.service_level, "ship_to": new.ship_to,

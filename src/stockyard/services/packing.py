@@ -561,7 +561,7 @@ def _backorder(conn: Connection, principal: Principal, order: Row, rests: Sequen
                           carrier_id=order["carrier_id"], service_level=order["service_level"],
                           ship_to=order["ship_to"])
     # The digest intake would compute for this content, so the outside system re-sending it is the same order.
-    digest = orders._digest(new, lines)
+    digest = orders.content_digest(new, lines)
     o = t.shipment_order
     backorder_id = int(conn.execute(insert(o).values(
         owner_id=new.owner_id, warehouse_id=new.warehouse_id, external_ref=ref, type=new.type.value,
