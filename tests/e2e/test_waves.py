@@ -306,3 +306,28 @@ def test_full_cases_are_picked_where_they_stand(client: TestClient, db: Database
     released = release(client, wave(client, site, [first])["id"])
     pick = trip(client, released["trips"][0]["id"])["tasks"][0]
     assert pick["location_id"] == site.shelves["B-04"] and pick["waits_for_task_id"] is None
+
+
+def test_a_pick_during_a_count_is_no_variance(client: TestClient, db: Database, site: Site) -> None:
+    count = ok(client.post(f"{API}/counts", json={"warehouse_id": site.wh,
+                                                  "location_ids": [site.shelves["A-01"]]}), 201)
+    first = order(client, site, "SO-1", [("PEN", 3)])
+    released = release(client, wave(client, site, [first])["id"])
+    pick_all(client, released["trips"][0]["id"])
+    # The counter reaches the shelf after the pick and finds the 7 that are there.
+    line = count["lines"][0]
+    counted = ok(client.post(f"{API}/counts/{count['id']}/entries",
+                             json={"entries": [{"line_id": line["id"], "quantity": "7"}]}))
+    assert [x["variance"] for x in counted["lines"]] == ["0"]
+    assert ok(client.post(f"{API}/counts/{count['id']}/finish"))["status"] == "posted"
+    assert verify(db).ok
+
+
+def test_a_pick_that_empties_its_location_starts_a_count_on_touch(client: TestClient, db: Database,
+                                                                   site: Site) -> None:
+    first = order(client, site, "SO-1", [("INK", 10)])
+    released = release(client, wave(client, site, [first])["id"])
+    pick_all(client, released["trips"][0]["id"])
+    counts = db.read(lambda conn: conn.execute(select(t.stock_count.c.kind, t.count_line.c.location_id).join(
+        t.count_line, t.count_line.c.count_id == t.stock_count.c.id)).all())
+    assert ("on_touch", site.shelves["B-02"]) in counts
