@@ -66,7 +66,7 @@ def test_orders_to_shipment_by_the_people_who_do_it(client: TestClient, db: Data
     # At the put wall every unit goes to its order's slot; the last unit of an order fills its slot.
     picked = {ref: ok(client.get(f"{API}/orders/{order_id}", headers=picker)) for ref, order_id in ids.items()}
     full = set()
-    for ref, order in picked.items():
+    for order in picked.values():
         for line in order["lines"]:
             for _ in range(int(Decimal(line["picked_quantity"]))):
                 answer = ok(client.post(f"{API}/waves/{wave['id']}/sort", headers=picker,

@@ -98,7 +98,7 @@ def pack_all(site: Site, order_id: int, **close: Any) -> Row:
     for line in orders.get_order(db, SYSTEM, order_id)["lines"]:
         left = line["picked_quantity"] - line["packed_quantity"]
         if left > 0:
-            packing.pack_item(db, SYSTEM, package["id"], packing.PackScan(line["sku_code"], left))
+            packing.pack_item(db, SYSTEM, package["id"], packing.ItemScan(line["sku_code"], left))
     return packing.close_package(db, SYSTEM, package["id"], packing.ClosePackage(**close))
 
 
@@ -159,7 +159,7 @@ def test_put_wall_gives_each_multi_line_order_a_slot_and_says_full_at_the_last_i
     packing.open_package(db, SYSTEM, single, packing.NewPackage())
 
     def sort(scan: str) -> Row:
-        return packing.sort_item(db, SYSTEM, wave["id"], packing.SortScan(scan))
+        return packing.sort_item(db, SYSTEM, wave["id"], packing.ItemScan(scan))
 
     low, high = sorted((first, second), key=lambda o: slots[o])
     pens = {first: 2, second: 1}
@@ -187,7 +187,7 @@ def test_sorting_a_cluster_wave_is_refused(db: Database, site: Site) -> None:
     wave = released(site, [order(site, "SO-1", [("PEN", 1), ("INK", 1)])])
     pick_all(site, wave)
     refused(db, Conflict, "wave_not_sorted", "wave_id",
-            lambda: packing.sort_item(db, SYSTEM, wave["id"], packing.SortScan("PEN")))
+            lambda: packing.sort_item(db, SYSTEM, wave["id"], packing.ItemScan("PEN")))
 
 
 # ---------------------------------------------------------------- check and pack
@@ -200,7 +200,7 @@ def test_wrong_item_extra_unit_and_wrong_lot_are_refused_and_nothing_is_written(
     assert (package["package_no"], package["status"], package["expected_weight"]) == (1, "open", D("0.1"))
 
     def pack(scan: str, quantity: int = 1, **extra: Any) -> Row:
-        return packing.pack_item(db, SYSTEM, package["id"], packing.PackScan(scan, D(quantity), **extra))
+        return packing.pack_item(db, SYSTEM, package["id"], packing.ItemScan(scan, D(quantity), **extra))
 
     refused(db, InvalidInput, "wrong_item", "scan", lambda: pack("GLUE"))
     refused(db, InvalidInput, "unknown_barcode", "scan", lambda: pack("NO-SUCH-THING"))
@@ -229,7 +229,7 @@ def test_a_failed_weighing_keeps_the_package_open_until_it_passes(db: Database, 
     package = packing.open_package(db, SYSTEM, order_id, packing.NewPackage(tare_weight=D("0.2")))
     refused(db, Conflict, "package_empty", "package_id",
             lambda: packing.close_package(db, SYSTEM, package["id"], packing.ClosePackage()))
-    packing.pack_item(db, SYSTEM, package["id"], packing.PackScan("INK", D(3)))
+    packing.pack_item(db, SYSTEM, package["id"], packing.ItemScan("INK", D(3)))
     heavy = packing.weigh(db, SYSTEM, package["id"], packing.Weighing(D("0.9")))  # 0.5 expected, ±5 %
     assert heavy["weight_checked"] is False and heavy["weight_difference"] == D("0.4")
     assert "0.9 kg" in heavy["message"] and "0.5 kg expected" in heavy["message"]
@@ -250,7 +250,7 @@ def test_a_failed_weighing_keeps_the_package_open_until_it_passes(db: Database, 
 def test_an_item_without_weight_cannot_be_weighed_but_the_package_closes(db: Database, site: Site) -> None:
     order_id = picked_order(site, "SO-1", [("PAD", 1)])
     package = packing.open_package(db, SYSTEM, order_id, packing.NewPackage())
-    packing.pack_item(db, SYSTEM, package["id"], packing.PackScan("PAD"))
+    packing.pack_item(db, SYSTEM, package["id"], packing.ItemScan("PAD"))
     refused(db, Conflict, "no_expected_weight", "weight",
             lambda: packing.weigh(db, SYSTEM, package["id"], packing.Weighing(D(1))))
     closed = packing.close_package(db, SYSTEM, package["id"], packing.ClosePackage(weight=D("0.3")))
@@ -262,8 +262,8 @@ def test_order_is_packed_only_when_every_package_is_closed(db: Database, site: S
     one = packing.open_package(db, SYSTEM, order_id, packing.NewPackage())
     two = packing.open_package(db, SYSTEM, order_id, packing.NewPackage())
     spare = packing.open_package(db, SYSTEM, order_id, packing.NewPackage())
-    packing.pack_item(db, SYSTEM, one["id"], packing.PackScan("PEN", D(2)))
-    packing.pack_item(db, SYSTEM, two["id"], packing.PackScan("INK"))
+    packing.pack_item(db, SYSTEM, one["id"], packing.ItemScan("PEN", D(2)))
+    packing.pack_item(db, SYSTEM, two["id"], packing.ItemScan("INK"))
     refused(db, Conflict, "nothing_to_pack", "order_id",
             lambda: packing.open_package(db, SYSTEM, order_id, packing.NewPackage()))
     assert packing.close_package(db, SYSTEM, one["id"], packing.ClosePackage())["order_status"] == "picked"
@@ -282,7 +282,7 @@ def test_shipping_an_unpacked_order_is_refused_and_nothing_is_posted(db: Databas
     order_id = picked_order(site, "SO-1", [("PEN", 1), ("INK", 1)])
     refused(db, Conflict, "order_not_packed", "order_id", lambda: packing.ship(db, SYSTEM, order_id))
     package = packing.open_package(db, SYSTEM, order_id, packing.NewPackage())
-    packing.pack_item(db, SYSTEM, package["id"], packing.PackScan("PEN"))
+    packing.pack_item(db, SYSTEM, package["id"], packing.ItemScan("PEN"))
     refused(db, Conflict, "order_not_packed", "order_id", lambda: packing.ship(db, SYSTEM, order_id))
     orders.cancel(db, SYSTEM, created)
     refused(db, Conflict, "order_cancelled", "order_id", lambda: packing.ship(db, SYSTEM, created))
@@ -367,12 +367,12 @@ def test_the_event_and_the_posting_commit_together(db: Database, site: Site,
 def test_a_cancelled_order_is_neither_packed_nor_shipped(db: Database, site: Site) -> None:
     order_id = picked_order(site, "SO-1", [("PEN", 1)])
     package = packing.open_package(db, SYSTEM, order_id, packing.NewPackage())
-    packing.pack_item(db, SYSTEM, package["id"], packing.PackScan("PEN"))
+    packing.pack_item(db, SYSTEM, package["id"], packing.ItemScan("PEN"))
     orders.cancel(db, SYSTEM, order_id)
     refused(db, Conflict, "package_closed", "package_id",
             lambda: packing.close_package(db, SYSTEM, package["id"], packing.ClosePackage()))
     refused(db, Conflict, "package_closed", "package_id",
-            lambda: packing.pack_item(db, SYSTEM, package["id"], packing.PackScan("PEN")))
+            lambda: packing.pack_item(db, SYSTEM, package["id"], packing.ItemScan("PEN")))
     refused(db, Conflict, "order_cancelled", "order_id",
             lambda: packing.open_package(db, SYSTEM, order_id, packing.NewPackage()))
     refused(db, Conflict, "order_cancelled", "order_id", lambda: packing.ship(db, SYSTEM, order_id))

@@ -60,7 +60,7 @@ class CloseIn(Strict):
 def sort_item(wave_id: int, body: ScanIn, principal: OutboundPick, db: DbDep) -> Any:
     """Put wall: the scanned item goes to the slot of the wave's order that still needs it, lowest slot first.
     ``slot_full`` says the order is complete and goes to check. An item no slot needs is a 422 ``not_needed``."""
-    return _json(packing.sort_item(db, principal, wave_id, packing.SortScan(**body.model_dump())))
+    return _json(packing.sort_item(db, principal, wave_id, packing.ItemScan(**body.model_dump())))
 
 
 @router.post("/orders/{order_id}/packages", operation_id="open_package", status_code=status.HTTP_201_CREATED)
@@ -79,7 +79,7 @@ def list_packages(order_id: int, principal: StockRead, db: DbDep) -> Any:
 def pack_item(package_id: int, body: ScanIn, principal: OutboundPack, db: DbDep) -> Any:
     """Check a scanned item into the package: 422 ``wrong_item`` for a SKU not on the order, ``extra_item`` for
     more than is left to pack, ``wrong_lot`` / ``wrong_serial`` for a lot or serial not picked for it."""
-    return _json(packing.pack_item(db, principal, package_id, packing.PackScan(**body.model_dump())))
+    return _json(packing.pack_item(db, principal, package_id, packing.ItemScan(**body.model_dump())))
 
 
 @router.post("/packages/{package_id}/weight", operation_id="weigh_package")

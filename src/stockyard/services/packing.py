@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -64,7 +64,7 @@ from stockyard.domain.packing import (
 )
 from stockyard.domain.quantity import check_measure
 from stockyard.domain.stock import AllocationChange, Bucket, Movement, PostingRequest, StockItem, VirtualKind
-from stockyard.services import audit, ledger, orders, picking, scanning
+from stockyard.services import audit, ledger, orders, picking, scanning, waves
 
 Row = dict[str, Any]
 
@@ -76,21 +76,23 @@ SHIP = "SHIP"
 
 
 @dataclass(frozen=True)
-class SortScan:
+class ItemScan:
+    """An item scanned at the put wall or into a package."""
+
     scan: str  # SKU barcode, GTIN, GS1 string or SKU code
     quantity: Decimal = Decimal(1)  # in the pack level the barcode stands for
     lot_number: str | None = None  # when the barcode does not carry it
     serial: str | None = None
 
 
-def sort_item(db: Database, principal: Principal, wave_id: int, entry: SortScan) -> Row:
+def sort_item(db: Database, principal: Principal, wave_id: int, entry: ItemScan) -> Row:
     """Put a scanned item into the put-wall slot of the wave's order that still needs it, lowest slot first;
     ``slot_full`` says the order is complete and goes to check. Nothing moves in the ledger: the stock stays in
     the wave's staging bucket, reserved for its order."""
     scan = parse_scan(entry.scan)
 
     def work(conn: Connection) -> Row:
-        wave = _visible_wave(conn, principal, wave_id, lock=True)
+        wave = waves.visible_wave(conn, principal, wave_id, lock=True)
         slotted = _slotted_orders(conn, principal, wave_id)
         check_can_sort(wave["status"], len(slotted))
         lines = _slot_lines(conn, slotted)
@@ -108,19 +110,10 @@ def sort_item(db: Database, principal: Principal, wave_id: int, entry: SortScan)
                   "external_ref": order["external_ref"], "line_no": line.line_no,
                   "sku_code": _sku_code(conn, line.sku_id), "quantity": quantity,
                   "sorted_quantity": line.sorted + quantity, "picked_quantity": line.picked,
-                  "slot_full": slot_full(after, _open_picks(conn, [line.order_id]).get(line.order_id, 0))}
+                  "slot_full": slot_full(after, picking.open_picks(conn, [line.order_id]).get(line.order_id, 0))}
         audit.record(conn, principal, "wave.sort", "wave", wave_id, after=result)
         return result
     return db.write(work)
-
-
-def _visible_wave(conn: Connection, principal: Principal, wave_id: int, *, lock: bool = False) -> Row:
-    """The wave's row, or 404 when it does not exist or its warehouse lies outside the principal's scope."""
-    query = select(t.wave).where(t.wave.c.id == wave_id)
-    row = conn.execute(query.with_for_update() if lock else query).first()
-    if row is None or not principal.scope.allows_warehouse(row.warehouse_id):
-        raise NotFound(f"wave {wave_id} not found", field="wave_id")
-    return dict(row._mapping)
 
 
 def _slotted_orders(conn: Connection, principal: Principal, wave_id: int) -> dict[int, Row]:
@@ -150,7 +143,7 @@ def _slot_lines(conn: Connection, slotted: dict[int, Row]) -> list[SlotLine]:
 
 
 def _choose_slot(conn: Connection, slotted: dict[int, Row], lines: list[SlotLine], scan: Scan,
-                 entry: SortScan) -> tuple[SlotLine, Decimal]:
+                 entry: ItemScan) -> tuple[SlotLine, Decimal]:
     """The line the scanned item is sorted to, and the quantity in base units. The wave's orders may belong to
     several owners; the barcode is looked up for each of them (one GTIN may stand for a SKU of each)."""
     gtin = scan.gtin or scan.content_gtin
@@ -190,14 +183,6 @@ class NewPackage:
 
 
 @dataclass(frozen=True)
-class PackScan:
-    scan: str  # SKU barcode, GTIN, GS1 string or SKU code
-    quantity: Decimal = Decimal(1)  # in the pack level the barcode stands for
-    lot_number: str | None = None  # when the barcode does not carry it
-    serial: str | None = None
-
-
-@dataclass(frozen=True)
 class ClosePackage:
     weight: Decimal | None = None  # kg; weighed at closing, checked as ``weigh`` checks it
     length: Decimal | None = None  # cm; replace what was given when the package was opened
@@ -233,7 +218,7 @@ def open_package(db: Database, principal: Principal, order_id: int, new: NewPack
     return db.write(work)
 
 
-def pack_item(db: Database, principal: Principal, package_id: int, entry: PackScan) -> Row:
+def pack_item(db: Database, principal: Principal, package_id: int, entry: ItemScan) -> Row:
     """Check one scanned item into the package: a SKU of the order (else ``wrong_item``), no more than is left to
     pack of its line (else ``extra_item``), of a lot and serial picked for it. The answer says what is left."""
     def work(conn: Connection) -> Row:
@@ -382,7 +367,7 @@ def _status_after_closing(conn: Connection, order: Row) -> str:
     filled = select(pi.c.package_id).distinct()
     open_filled = int(conn.execute(select(func.count()).select_from(p).where(
         p.c.order_id == order_id, p.c.status == PackageStatus.OPEN.value, p.c.id.in_(filled))).scalar_one())
-    if not order_packed(lines, _open_picks(conn, [order_id]).get(order_id, 0), open_filled):
+    if not order_packed(lines, picking.open_picks(conn, [order_id]).get(order_id, 0), open_filled):
         return str(order["status"])
     conn.execute(delete(p).where(p.c.order_id == order_id, p.c.status == PackageStatus.OPEN.value,
                                  p.c.id.not_in(filled)))
@@ -426,7 +411,7 @@ def _check_packable(conn: Connection, order: Row) -> list[PackLine]:
     sl = t.shipment_line
     rows = conn.execute(select(sl).where(sl.c.order_id == order_id).order_by(sl.c.line_no)).all()
     needs_sorting = order["sort_slot"] is not None and any(r.sorted_quantity < r.picked_quantity for r in rows)
-    check_can_pack(order["status"], _open_picks(conn, [order_id]).get(order_id, 0), needs_sorting)
+    check_can_pack(order["status"], picking.open_picks(conn, [order_id]).get(order_id, 0), needs_sorting)
     picked = _picked_rows(conn, [r.id for r in rows])
     packed = _packed_items(conn, [r.id for r in rows])
     lines = []
@@ -623,17 +608,6 @@ def _packages_of(conn: Connection, order_id: int) -> list[Row]:
 
 
 # ---------------------------------------------------------------- shared reads
-
-
-def _open_picks(conn: Connection, order_ids: Iterable[int]) -> dict[int, int]:
-    """Open pick tasks per order."""
-    k = t.task
-    ids = sorted(set(order_ids))
-    if not ids:
-        return {}
-    rows = conn.execute(select(k.c.order_id, func.count()).where(
-        k.c.order_id.in_(ids), k.c.kind == "pick", k.c.status == "open").group_by(k.c.order_id))
-    return {int(order_id): int(n) for order_id, n in rows}
 
 
 def _picked_rows(conn: Connection, line_ids: Sequence[int]) -> dict[int, list[Row]]:

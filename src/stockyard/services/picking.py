@@ -7,6 +7,7 @@ leaves the line short for the owner's shortage policy to settle at shipping."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -228,6 +229,17 @@ def _after_task(conn: Connection, task: Row) -> None:
         if still == 0:
             conn.execute(update(t.wave).where(t.wave.c.id == wave_id, t.wave.c.status == WaveStatus.RELEASED.value)
                          .values(status=WaveStatus.DONE.value, updated_at=now))
+
+
+def open_picks(conn: Connection, order_ids: Iterable[int]) -> dict[int, int]:
+    """Open pick tasks per order (orders without any are left out)."""
+    k = t.task
+    ids = sorted(set(order_ids))
+    if not ids:
+        return {}
+    rows = conn.execute(select(k.c.order_id, func.count()).where(
+        k.c.order_id.in_(ids), k.c.kind == PICK, k.c.status == "open").group_by(k.c.order_id))
+    return {int(order_id): int(n) for order_id, n in rows}
 
 
 def _open(conn: Connection, where: Any) -> int:

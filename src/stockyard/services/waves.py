@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
@@ -453,10 +453,3 @@ class TripRouter:
         stops = [Stop(location_id, aisle if aisle in self.layout.aisles else None, float(y or 0), float(x or 0))
                  for location_id, aisle, x, y in places]
         return best_route(self.layout, self.depot, stops)
-
-
-def open_picks_of(conn: Connection, order_ids: Sequence[int]) -> int:
-    """How many pick tasks of these orders are still open."""
-    task = t.task
-    return int(conn.execute(select(func.count()).select_from(task).where(
-        and_(task.c.order_id.in_(list(order_ids)), task.c.kind == PICK, task.c.status == "open"))).scalar_one())
