@@ -130,9 +130,15 @@ def start_trip(db: Database, principal: Principal, trip_id: int) -> Row:
 
 
 def visible_pick(conn: Connection, principal: Principal, task_id: int) -> Row:
-    """An open pick task the principal may work on, locked; 404 outside scope, 409 when not open."""
-    task = conn.execute(select(t.task).where(t.task.c.id == task_id, t.task.c.kind == PICK)
-                        .with_for_update()).first()
+    """An open pick task the principal may work on, locked; 404 outside scope, 409 when not open.
+
+    Its order's row is locked first, as cancelling and shipping do, so a pick and a cancellation of the same order
+    take turns (and always in the same order: no deadlock)."""
+    k = t.task
+    order_id = conn.execute(select(k.c.order_id).where(k.c.id == task_id, k.c.kind == PICK)).scalar()
+    if order_id is not None:
+        conn.execute(select(t.shipment_order.c.id).where(t.shipment_order.c.id == order_id).with_for_update())
+    task = conn.execute(select(k).where(k.c.id == task_id, k.c.kind == PICK).with_for_update()).first()
     if task is None or task.trip_id is None:
         raise NotFound(f"pick task {task_id} not found", field="task_id")
     trip = visible_trip(conn, principal, task.trip_id)
