@@ -331,3 +331,14 @@ def test_a_pick_that_empties_its_location_starts_a_count_on_touch(client: TestCl
     counts = db.read(lambda conn: conn.execute(select(t.stock_count.c.kind, t.count_line.c.location_id).join(
         t.count_line, t.count_line.c.count_id == t.stock_count.c.id)).all())
     assert ("on_touch", site.shelves["B-02"]) in counts
+
+
+def test_an_order_held_after_waving_leaves_the_wave_at_release(client: TestClient, site: Site) -> None:
+    first = order(client, site, "SO-1", [("PEN", 1)])
+    second = order(client, site, "SO-2", [("INK", 1)])
+    made = wave(client, site, [first, second])
+    ok(client.post(f"{API}/orders/{second}/hold"))
+    released = release(client, made["id"])
+    assert [o["id"] for o in released["orders"]] == [first] and released["stats"]["held"] == [second]
+    held = ok(client.get(f"{API}/orders/{second}"))
+    assert (held["status"], held["wave_id"], held["lines"][0]["allocations"]) == ("created", None, [])

@@ -300,6 +300,11 @@ def _release(conn: Connection, principal: Principal, wave: Row, today: date) -> 
     heads = [dict(r._mapping) for r in conn.execute(
         select(o).where(o.c.wave_id == wave["id"], o.c.status.in_([s.value for s in OPEN_STATUSES]))
         .order_by(o.c.priority.desc(), o.c.requested_ship_date, o.c.id).with_for_update())]
+    # An order put on hold (or cancelled) since the wave was made leaves it now.
+    held = [h["id"] for h in heads if h["on_hold"]]
+    heads = [h for h in heads if not h["on_hold"]]
+    conn.execute(update(o).where(o.c.wave_id == wave["id"], o.c.id.not_in(
+        [h["id"] for h in heads] or [0])).values(wave_id=None))
     lines: defaultdict[int, list[Row]] = defaultdict(list)
     for r in conn.execute(select(line).join(o, o.c.id == line.c.order_id).where(o.c.wave_id == wave["id"])
                           .order_by(line.c.order_id, line.c.line_no)):
@@ -316,7 +321,8 @@ def _release(conn: Connection, principal: Principal, wave: Row, today: date) -> 
     # The faces this wave drains are topped up now, from reserve by the same FEFO rules, for the next wave.
     replenish = replenishment.run_in(conn, principal, wave["warehouse_id"], today=today, after_demand=True,
                                      sku_ids={ln["sku_id"] for h in heads for ln in lines[h["id"]]}) if served else []
-    stats = {"orders": len(served), "left_out": left_out, "trips": trips["trips"], "picks": trips["picks"],
+    stats = {"orders": len(served), "left_out": left_out, "held": held, "trips": trips["trips"],
+             "picks": trips["picks"],
              "replenish_task_ids": [task["id"] for task in replenish],
              "route_length": str(trips["length"]), "s_shape_length": str(trips["s_shape"]),
              "largest_gap_length": str(trips["largest_gap"]),
