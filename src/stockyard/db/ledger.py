@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import BindParameter
 
 from stockyard.db import tables as t
+from stockyard.db.bulk import insert_rows
 from stockyard.db.types import to_units
 from stockyard.domain.errors import Conflict, DuplicateSerial, InsufficientStock, InvalidInput
 from stockyard.domain.stock import (
@@ -48,7 +49,6 @@ _CONTAINER_FACTS = (select(t.container.c.id, t.container.c.warehouse_id, t.conta
 
 _INSERT_POSTING = insert(t.posting).returning(t.posting.c.id)
 _INSERT_MOVEMENT = insert(t.movement)
-_INSERT_ALLOCATION = insert(t.allocation_entry)
 
 
 def load_facts(conn: Connection, owner_ids: Iterable[int], sku_ids: Iterable[int], lot_ids: Iterable[int | None],
@@ -126,7 +126,7 @@ def write_posting(conn: Connection, request: PostingRequest, facts: MasterFacts)
     if request.movements:
         _insert_movements(conn, posting_id, request.movements, now)
     if request.allocations:
-        conn.execute(_INSERT_ALLOCATION, [{
+        insert_rows(conn, t.allocation_entry, [{
             "posting_id": posting_id, "owner_id": a.item.owner_id, "sku_id": a.item.sku_id,
             "lot_id": a.item.lot_id, "serial": a.item.serial, "location_id": a.bucket.location_id,
             "container_id": a.bucket.container_id, "status": a.bucket.status.value, "quantity": a.quantity,

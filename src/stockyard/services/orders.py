@@ -14,10 +14,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stockyard.db import tables as t
+from stockyard.db.bulk import insert_rows, update_rows
 from stockyard.db.engine import Database, is_unique_violation
 from stockyard.domain.access import Principal
 from stockyard.domain.allocation import (
@@ -361,13 +362,15 @@ class AllocationRun:
 
 
 def allocate_in(conn: Connection, user: str, orders: Sequence[Row], lines: Mapping[int, list[Row]], today: date,
-                *, avoid: frozenset[int] = frozenset(), set_status: bool = True) -> dict[int, AllocationRun]:
+                *, avoid: frozenset[int] = frozenset(), set_status: bool = True,
+                served: OrderStatus | None = None) -> dict[int, AllocationRun]:
     """Allocate what the given orders' lines still need, orders in the sequence given, in ONE posting.
 
     Candidates of all their SKUs are read once; earlier orders' takes are deducted before later orders plan.
     ``avoid`` names locations not to take from (a short pick just found one wrong). Raises InsufficientStock when
     a bucket was taken meanwhile: the caller retries inside a savepoint. The caller writes the audit entry.
-    ``set_status`` False leaves the orders' status and explanation alone (an order being picked stays so)."""
+    ``set_status`` False leaves the orders' status and explanation alone (an order being picked stays so);
+    ``served`` is the status written instead for an order that got something (a wave's release: ``picking``)."""
     sku_ids = {line["sku_id"] for order_lines in lines.values() for line in order_lines}
     candidates = _candidates(conn, orders, sku_ids) if orders else {}
     cases = _case_sizes(conn, sku_ids)
@@ -395,13 +398,13 @@ def allocate_in(conn: Connection, user: str, orders: Sequence[Row], lines: Mappi
         doc_ref = str(orders[0]["id"]) if len(orders) == 1 else None
         posting_id = ledger.post_in(conn, PostingRequest("ALLOCATE", allocations=changes, doc_type=DOC_TYPE,
                                                          doc_ref=doc_ref, user=user)).posting_id
-        conn.execute(insert(t.shipment_allocation), [{
+        insert_rows(conn, t.shipment_allocation, [{
             "line_id": line["id"], "owner_id": take.candidate.item.owner_id, "sku_id": take.candidate.item.sku_id,
             "lot_id": take.candidate.item.lot_id, "serial": take.candidate.item.serial,
             "location_id": take.candidate.bucket.location_id, "container_id": take.candidate.bucket.container_id,
             "status": "allocated", "quantity": take.quantity, "posting_id": posting_id, "reason": take.reason,
             "created_at": now} for plans in planned.values() for line, result in plans for take in result.takes])
-    return _record_runs(conn, orders, planned, posting_id, now, set_status)
+    return _record_runs(conn, orders, planned, posting_id, now, set_status, served)
 
 
 def _case_sizes(conn: Connection, sku_ids: set[int]) -> dict[int, Decimal]:
@@ -411,17 +414,15 @@ def _case_sizes(conn: Connection, sku_ids: set[int]) -> dict[int, Decimal]:
 
 
 def _record_runs(conn: Connection, orders: Sequence[Row], planned: dict[int, list[tuple[Row, Plan]]],
-                 posting_id: int | None, now: datetime, set_status: bool) -> dict[int, AllocationRun]:
+                 posting_id: int | None, now: datetime, set_status: bool,
+                 served: OrderStatus | None) -> dict[int, AllocationRun]:
     changed_lines = []
     for plans in planned.values():
         for line, result in plans:
             if result.takes:
                 line["allocated_quantity"] += result.quantity
-                changed_lines.append({"b_id": line["id"], "b_quantity": line["allocated_quantity"]})
-    if changed_lines:
-        sl = t.shipment_line
-        conn.execute(update(sl).where(sl.c.id == bindparam("b_id")).values(allocated_quantity=bindparam("b_quantity")),
-                     changed_lines)
+                changed_lines.append({"id": line["id"], "allocated_quantity": line["allocated_quantity"]})
+    update_rows(conn, t.shipment_line, "id", changed_lines)
     runs: dict[int, AllocationRun] = {}
     for order in orders:
         plans = planned[order["id"]]
@@ -430,11 +431,9 @@ def _record_runs(conn: Connection, orders: Sequence[Row], planned: dict[int, lis
         runs[order["id"]] = AllocationRun(status, _explain(plans, posting_id, now), plans, posting_id)
     if not set_status:
         return runs
-    so = t.shipment_order
-    conn.execute(update(so).where(so.c.id == bindparam("b_id")).values(
-        status=bindparam("b_status"), explanation=bindparam("b_explanation"), updated_at=now),
-        [{"b_id": order_id, "b_status": run.status.value, "b_explanation": run.explanation}
-         for order_id, run in runs.items()])
+    update_rows(conn, t.shipment_order, "id", [
+        {"id": order_id, "status": (served if served and run.status is not OrderStatus.CREATED else run.status).value,
+         "explanation": run.explanation, "updated_at": now} for order_id, run in runs.items()])
     return runs
 
 

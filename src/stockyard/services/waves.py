@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from stockyard.db import tables as t
+from stockyard.db.bulk import insert_rows, update_rows
 from stockyard.db.engine import Database
 from stockyard.domain.access import Principal
 from stockyard.domain.allocation import OPEN_STATUSES, OrderStatus
@@ -78,8 +79,7 @@ def create_wave(db: Database, principal: Principal, new: NewWave) -> Row:
             raise InvalidInput("a wave has at least one order", field="order_ids")
         if len(set(new.order_ids)) != len(new.order_ids):
             raise InvalidInput("an order is named twice", field="order_ids", code="duplicate_order")
-        for index, order_id in enumerate(new.order_ids):
-            _check_wavable(conn, principal, new.warehouse_id, order_id, f"order_ids[{index}]")
+        _check_wavable(conn, principal, new.warehouse_id, new.order_ids)
         wave_id = _insert_wave(conn, principal, new.warehouse_id, new.settings, None, new.order_ids)
         wave = _read(conn, wave_id)
         audit.record(conn, principal, "wave.create", "wave", wave_id, after=_summary(wave))
@@ -111,20 +111,24 @@ def create_wave_by_rule(db: Database, principal: Principal, rule: WaveRule) -> R
     return db.write(work)
 
 
-def _check_wavable(conn: Connection, principal: Principal, warehouse_id: int, order_id: int, where: str) -> None:
+def _check_wavable(conn: Connection, principal: Principal, warehouse_id: int, order_ids: Sequence[int]) -> None:
+    """Every order named is visible, of the warehouse, open, not held and in no other wave; read in one query
+    (a wave may name ten thousand orders), the first that fails named by its index."""
     o = t.shipment_order
-    row = conn.execute(select(o.c.warehouse_id, o.c.owner_id, o.c.status, o.c.on_hold, o.c.wave_id)
-                       .where(o.c.id == order_id)).first()
-    if row is None or not (principal.scope.allows_warehouse(row.warehouse_id)
-                           and principal.scope.allows_owner(row.owner_id)):
-        raise InvalidInput(f"shipment order {order_id} does not exist", field=where, code="unknown_order")
-    if row.warehouse_id != warehouse_id:
-        raise InvalidInput("the order ships from another warehouse", field=where, code="other_warehouse")
-    if row.status not in OPEN_STATUSES or row.on_hold:
-        raise Conflict(f"the order is {'on hold' if row.on_hold else row.status}", field=where,
-                       code="order_not_wavable")
-    if row.wave_id is not None:
-        raise Conflict(f"the order is in wave {row.wave_id}", field=where, code="order_in_wave")
+    rows = {r.id: r for r in conn.execute(select(o.c.id, o.c.warehouse_id, o.c.owner_id, o.c.status, o.c.on_hold,
+                                                 o.c.wave_id).where(o.c.id.in_(list(order_ids))))}
+    for index, order_id in enumerate(order_ids):
+        where, row = f"order_ids[{index}]", rows.get(order_id)
+        if row is None or not (principal.scope.allows_warehouse(row.warehouse_id)
+                               and principal.scope.allows_owner(row.owner_id)):
+            raise InvalidInput(f"shipment order {order_id} does not exist", field=where, code="unknown_order")
+        if row.warehouse_id != warehouse_id:
+            raise InvalidInput("the order ships from another warehouse", field=where, code="other_warehouse")
+        if row.status not in OPEN_STATUSES or row.on_hold:
+            raise Conflict(f"the order is {'on hold' if row.on_hold else row.status}", field=where,
+                           code="order_not_wavable")
+        if row.wave_id is not None:
+            raise Conflict(f"the order is in wave {row.wave_id}", field=where, code="order_in_wave")
 
 
 def _order_facts(conn: Connection, principal: Principal, rule: WaveRule) -> list[OrderFacts]:
@@ -309,15 +313,13 @@ def _release(conn: Connection, principal: Principal, wave: Row, today: date) -> 
     for r in conn.execute(select(line).join(o, o.c.id == line.c.order_id).where(o.c.wave_id == wave["id"])
                           .order_by(line.c.order_id, line.c.line_no)):
         lines[r.order_id].append(dict(r._mapping))
-    runs = orders.allocate_in(conn, principal.name, heads, lines, today)
+    runs = orders.allocate_in(conn, principal.name, heads, lines, today, served=OrderStatus.PICKING)
     served = [h["id"] for h in heads if runs[h["id"]].status is not OrderStatus.CREATED]
     left_out = [h["id"] for h in heads if runs[h["id"]].status is OrderStatus.CREATED]
     now = datetime.now(UTC)
     if left_out:
         conn.execute(update(o).where(o.c.id.in_(left_out)).values(wave_id=None))
     trips = _make_trips(conn, wave, served, {h["id"]: len(lines[h["id"]]) for h in heads}, now)
-    if served:
-        conn.execute(update(o).where(o.c.id.in_(served)).values(status=OrderStatus.PICKING.value, updated_at=now))
     # The faces this wave drains are topped up now, from reserve by the same FEFO rules, for the next wave.
     replenish = replenishment.run_in(conn, principal, wave["warehouse_id"], today=today, after_demand=True,
                                      sku_ids={ln["sku_id"] for h in heads for ln in lines[h["id"]]}) if served else []
@@ -361,25 +363,20 @@ def _make_trips(conn: Connection, wave: Row, order_ids: list[int], lines_per_ord
     mode = PickMode(wave["pick_mode"])
     plans = group_trips(picks, mode, wave["max_orders_per_trip"], wave["max_lines_per_trip"])
     router = TripRouter.for_warehouse(conn, wave["warehouse_id"], wave["staging_location_id"])
-    length = s_shape = largest_gap = Decimal(0)
+    routes = [router.route([(places[p.key].location_id, places[p.key].aisle, places[p.key].x, places[p.key].y)
+                            for p in trip.picks]) for trip in plans]
+    trip_ids = _insert_trips(conn, wave, mode, plans, routes, now)
     tasks: list[Row] = []
-    for number, trip in enumerate(plans, start=1):
-        route = router.route([(places[p.key].location_id, places[p.key].aisle, places[p.key].x, places[p.key].y)
-                              for p in trip.picks])
-        trip_id = _insert_trip(conn, wave, number, mode, trip, route, now)
-        length += metres(route.route.length)
-        s_shape += metres(route.s_shape)
-        largest_gap += metres(route.largest_gap)
+    for number, (trip, route, trip_id) in enumerate(zip(plans, routes, trip_ids, strict=True), start=1):
         tasks += _trip_tasks(wave, trip_id, number, trip, route, by_key, places, now)
-    if tasks:
-        conn.execute(insert(t.task), tasks)
+    insert_rows(conn, t.task, tasks)
     slots = orders_to_sort(plans, mode, lines_per_order)
     o = t.shipment_order
-    if slots:
-        conn.execute(update(o).where(o.c.id == bindparam("b_id")).values(sort_slot=bindparam("b_slot")),
-                     [{"b_id": order_id, "b_slot": slot} for slot, order_id in enumerate(slots, start=1)])
-    return {"trips": len(plans), "picks": len(picks), "length": length, "s_shape": s_shape,
-            "largest_gap": largest_gap}
+    update_rows(conn, o, "id", [{"id": order_id, "sort_slot": slot} for slot, order_id in enumerate(slots, start=1)])
+    return {"trips": len(plans), "picks": len(picks),
+            "length": sum((metres(r.route.length) for r in routes), Decimal(0)),
+            "s_shape": sum((metres(r.s_shape) for r in routes), Decimal(0)),
+            "largest_gap": sum((metres(r.largest_gap) for r in routes), Decimal(0))}
 
 
 def _places(conn: Connection, wave: Row, rows: Sequence[Any]) -> dict[int, _Place]:
@@ -397,14 +394,19 @@ def _places(conn: Connection, wave: Row, rows: Sequence[Any]) -> dict[int, _Plac
     return places
 
 
-def _insert_trip(conn: Connection, wave: Row, number: int, mode: PickMode, trip: TripPlan, route: RoutePlan,
-                 now: datetime) -> int:
-    return int(conn.execute(insert(t.pick_trip).values(
-        wave_id=wave["id"], warehouse_id=wave["warehouse_id"], zone_id=trip.zone_id, trip_no=number,
-        mode=mode.value, status="open", route=list(route.route.stops), route_length=metres(route.route.length),
-        route_method=route.route.method, s_shape_length=metres(route.s_shape),
-        largest_gap_length=metres(route.largest_gap), created_at=now, updated_at=now)
-        .returning(t.pick_trip.c.id)).scalar_one())
+def _insert_trips(conn: Connection, wave: Row, mode: PickMode, plans: Sequence[TripPlan],
+                  routes: Sequence[RoutePlan], now: datetime) -> list[int]:
+    """All trips of the wave in one statement; their ids in the order given."""
+    if not plans:
+        return []
+    p = t.pick_trip
+    return [int(i) for i in conn.execute(insert(p).returning(p.c.id, sort_by_parameter_order=True), [{
+        "wave_id": wave["id"], "warehouse_id": wave["warehouse_id"], "zone_id": trip.zone_id, "trip_no": number,
+        "mode": mode.value, "status": "open", "route": list(route.route.stops),
+        "route_length": metres(route.route.length), "route_method": route.route.method,
+        "s_shape_length": metres(route.s_shape), "largest_gap_length": metres(route.largest_gap),
+        "created_at": now, "updated_at": now}
+        for number, (trip, route) in enumerate(zip(plans, routes, strict=True), start=1)]).scalars()]
 
 
 def _trip_tasks(wave: Row, trip_id: int, number: int, trip: TripPlan, route: RoutePlan, by_key: dict[int, Any],
