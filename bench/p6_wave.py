@@ -226,7 +226,7 @@ def timed_phases() -> Iterator[Phases]:
     """perf_counter wrappers around the service functions a wave release goes through (restored afterwards)."""
     phases = Phases()
     targets: list[tuple[Any, str, str]] = [
-        (waves, "_check_wavable", "create: per-order checks (_check_wavable)"),
+        (waves, "_check_wavable", "create: order checks (_check_wavable)"),
         (orders, "allocate_in", "allocation: orders.allocate_in"),
         (orders, "_candidates", "  candidates read (orders._candidates)"),
         (orders, "plan", "  planning (allocation.plan per line)"),
@@ -236,7 +236,7 @@ def timed_phases() -> Iterator[Phases]:
         (waves, "group_trips", "  grouping (group_trips)"),
         (waves.TripRouter, "for_warehouse", "  aisle graph (TripRouter.for_warehouse)"),
         (waves.TripRouter, "route", "  routing (TripRouter.route = best_route)"),
-        (waves, "_insert_trip", "  trip rows (_insert_trip, one INSERT each)"),
+        (waves, "_insert_trips", "  trip rows (_insert_trips)"),
         (waves, "orders_to_sort", "  put-wall slots (orders_to_sort)"),
         (waves, "_read", "reading the wave back (waves._read)"),
         (audit, "record", "audit entries (audit.record)"),
@@ -599,10 +599,10 @@ def phase_lines(r: Result) -> list[str]:
     alloc = s["allocation: orders.allocate_in"]
     trips = s["trips: waves._make_trips"]
     routing = _routing_s(r)
-    checks = s["create: per-order checks (_check_wavable)"]
-    trip_rows = s["  trip rows (_insert_trip, one INSERT each)"]
+    checks = s["create: order checks (_check_wavable)"]
+    trip_rows = s["  trip rows (_insert_trips)"]
     out = [f"  split: allocation {alloc:.2f} s | trips + routing (Python) {routing:.2f} s | the rest "
-           f"{r.total_s - alloc - routing:.2f} s, of which create_wave per-order checks {checks:.2f} s, trip rows "
+           f"{r.total_s - alloc - routing:.2f} s, of which create_wave order checks {checks:.2f} s, trip rows "
            f"{trip_rows:.2f} s, rest of _make_trips (allocations read, task rows) {trips - routing - trip_rows:.2f} s"]
     for label, seconds in s.items():
         out.append(f"    {label:<52} {seconds:7.3f} s  {r.phases.calls[label]:>6} call(s)")
