@@ -162,3 +162,12 @@ def test_one_location_that_covers_the_need_beats_splitting() -> None:
     # 35 fits nowhere alone: small remainders are cleaned out first.
     assert [t.candidate.location_code for t in plan([small, middle, big], Demand(Decimal(35), TODAY),
                                                     Rule.FEFO).takes] == ["R-1", "R-2", "R-3"]
+
+
+@pytest.mark.parametrize("kind", ["dock", "staging", "packing", "shipping", "qc", "returns"])
+def test_stock_off_the_shelves_is_not_allocated(kind: str) -> None:
+    off = cand(1, "1", kind=kind, code="X-1")
+    shelf = cand(2, "50", code="S-1")
+    result = plan([off, shelf], Demand(Decimal(1), TODAY), Rule.FEFO)
+    assert [t.candidate.location_code for t in result.takes] == ["S-1"]
+    assert [(s.candidate.location_code, s.code) for s in result.skipped] == [("X-1", "not_pickable")]

@@ -65,6 +65,9 @@ OPEN_STATUSES = frozenset({OrderStatus.CREATED, OrderStatus.PARTIALLY_ALLOCATED,
 
 
 PICK_FACE = "pick_face"
+# Stock is picked from shelves only: on a dock it waits for putaway, in QC for a verdict, in staging, packing and
+# shipping areas it is already an order's (or on its way back to a shelf).
+PICKABLE_KINDS = frozenset({"storage", PICK_FACE})
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ class Demand:
 @dataclass(frozen=True)
 class Skip:
     candidate: Candidate
-    code: str  # status | location_blocked | expired | short_shelf_life | other_lot | nothing_available
+    code: str  # status | location_blocked | not_pickable | expired | short_shelf_life | other_lot | nothing_available
     reason: str
 
 
@@ -129,6 +132,9 @@ def skip_reason(candidate: Candidate, demand: Demand) -> Skip | None:
         return Skip(candidate, "status", f"status {status.value}: only available stock is allocated")
     if not candidate.location_usable:
         return Skip(candidate, "location_blocked", f"location {candidate.location_code} is blocked or inactive")
+    if candidate.location_kind not in PICKABLE_KINDS:
+        return Skip(candidate, "not_pickable", f"{candidate.location_code} is a {candidate.location_kind} location: "
+                                               "stock is picked from storage and pick faces only")
     if demand.lot_number is not None and candidate.lot_number != demand.lot_number:
         return Skip(candidate, "other_lot", f"lot {candidate.lot_number or '(none)'} is not the requested lot "
                                             f"{demand.lot_number}")
