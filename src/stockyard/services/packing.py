@@ -364,13 +364,14 @@ def _status_after_closing(conn: Connection, order: Row) -> str:
     sl, p, pi = t.shipment_line, t.package, t.package_item
     lines = [(r.picked_quantity, r.packed_quantity) for r in conn.execute(
         select(sl.c.picked_quantity, sl.c.packed_quantity).where(sl.c.order_id == order_id))]
-    filled = select(pi.c.package_id).distinct()
+    # Correlated to the package, so the index on package_item.package_id answers it, however long the history.
+    filled = select(pi.c.id).where(pi.c.package_id == p.c.id).exists()
     open_filled = int(conn.execute(select(func.count()).select_from(p).where(
-        p.c.order_id == order_id, p.c.status == PackageStatus.OPEN.value, p.c.id.in_(filled))).scalar_one())
+        p.c.order_id == order_id, p.c.status == PackageStatus.OPEN.value, filled)).scalar_one())
     if not order_packed(lines, picking.open_picks(conn, [order_id]).get(order_id, 0), open_filled):
         return str(order["status"])
     conn.execute(delete(p).where(p.c.order_id == order_id, p.c.status == PackageStatus.OPEN.value,
-                                 p.c.id.not_in(filled)))
+                                 ~filled))
     conn.execute(update(t.shipment_order).where(t.shipment_order.c.id == order_id,
                                                 t.shipment_order.c.status == PICKED)
                  .values(status=PACKED, updated_at=datetime.now(UTC)))
