@@ -31,14 +31,20 @@ def skus_of(conn: Connection, owner_id: int, lines: Sequence[NamesSku]) -> dict[
     s = t.sku
     query = select(s).where(s.c.owner_id == owner_id, s.c.active, s.c.id.in_(ids) | s.c.code.in_(codes))
     found = [dict(r._mapping) for r in conn.execute(query)]
-    packs: dict[int, list[Pack]] = {row["id"]: [] for row in found}
-    for p in conn.execute(select(t.sku_pack).where(t.sku_pack.c.sku_id.in_(packs))):
-        packs[p.sku_id].append(Pack(PackLevel(p.level), p.uom, p.factor, p.decimals))
+    packs = packs_of(conn, [row["id"] for row in found])
     by_key: dict[Any, Row] = {}
     for row in found:
         row["packs"] = packs[row["id"]]
         by_key[("id", row["id"])] = by_key[("code", row["code"])] = row
     return by_key
+
+
+def packs_of(conn: Connection, sku_ids: Sequence[int]) -> dict[int, list[Pack]]:
+    """The pack levels of each SKU (an empty list for a SKU counted in its base unit only)."""
+    packs: dict[int, list[Pack]] = {sku_id: [] for sku_id in sku_ids}
+    for p in conn.execute(select(t.sku_pack).where(t.sku_pack.c.sku_id.in_(list(packs)))):
+        packs[p.sku_id].append(Pack(PackLevel(p.level), p.uom, p.factor, p.decimals))
+    return packs
 
 
 def sku_of(skus: dict[Any, Row], line: NamesSku, where: str) -> Row:

@@ -39,7 +39,7 @@ from stockyard.domain.allocation import OrderStatus, OrderType, Rule
 from stockyard.domain.audit import canonical_json
 from stockyard.domain.errors import Conflict, InvalidInput, NotFound
 from stockyard.domain.gs1 import Scan, parse_scan
-from stockyard.domain.master import Pack, PackLevel, check_sscc, to_base
+from stockyard.domain.master import PackLevel, check_sscc, to_base
 from stockyard.domain.packing import (
     CANCELLED,
     PACKED,
@@ -65,6 +65,7 @@ from stockyard.domain.packing import (
 from stockyard.domain.quantity import check_measure
 from stockyard.domain.stock import AllocationChange, Bucket, Movement, PostingRequest, StockItem, VirtualKind
 from stockyard.services import audit, ledger, orders, picking, scanning, waves
+from stockyard.services.document_lines import packs_of
 
 Row = dict[str, Any]
 
@@ -646,9 +647,7 @@ def _sku_code(conn: Connection, sku_id: int) -> str:
 def _base_quantity(conn: Connection, sku_id: int, quantity: Decimal, level: PackLevel) -> Decimal:
     """A scanned count in the barcode's pack level (a case GTIN counts cases), in the SKU's base unit."""
     decimals = int(conn.execute(select(t.sku.c.decimals).where(t.sku.c.id == sku_id)).scalar_one())
-    packs = [Pack(PackLevel(p.level), p.uom, p.factor, p.decimals)
-             for p in conn.execute(select(t.sku_pack).where(t.sku_pack.c.sku_id == sku_id))]
-    return to_base(quantity, level, packs, decimals)
+    return to_base(quantity, level, packs_of(conn, [sku_id])[sku_id], decimals)
 
 
 def _measure(value: Decimal | None, name: str) -> Decimal | None:

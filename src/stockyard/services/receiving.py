@@ -29,10 +29,11 @@ from stockyard.domain.inbound import (
     effective_policy,
     inspection_outcome,
 )
-from stockyard.domain.master import Pack, PackLevel, to_base
+from stockyard.domain.master import PackLevel, to_base
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus, VirtualKind
 from stockyard.services import audit, ledger, putaway, receipts
 from stockyard.services import masterdata as md
+from stockyard.services.document_lines import packs_of
 from stockyard.services.scanning import by_barcode
 from stockyard.services.stock import StockLine, resolve_lots
 
@@ -147,7 +148,7 @@ def _what(conn: Connection, sku: Row, entry: Receive, scan: Scan | None, level: 
         counted = Decimal(len(serials) or 1) if sku["serial_control"] or scan is not None else None
     if counted is None:
         raise InvalidInput("how many were received?", field="quantity")
-    base = to_base(counted, level, _packs(conn, sku["id"]), sku["decimals"])
+    base = to_base(counted, level, packs_of(conn, [sku["id"]])[sku["id"]], sku["decimals"])
     if base <= 0:
         raise InvalidInput("must be greater than zero", field="quantity")
     if sku["serial_control"]:
@@ -175,11 +176,6 @@ def _check_serials(serials: tuple[str, ...], base: Decimal) -> None:
         raise InvalidInput("a serial is listed twice", field="serials", code="duplicate_serial")
     if Decimal(len(serials)) != base:
         raise InvalidInput(f"{len(serials)} serials for {base} units; one serial per unit", field="serials")
-
-
-def _packs(conn: Connection, sku_id: int) -> list[Pack]:
-    return [Pack(PackLevel(p.level), p.uom, p.factor, p.decimals)
-            for p in conn.execute(select(t.sku_pack).where(t.sku_pack.c.sku_id == sku_id))]
 
 
 def _dock(conn: Connection, principal: Principal, receipt: Row, location_id: int) -> Row:
