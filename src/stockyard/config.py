@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     count_on_touch_below: Decimal = Decimal(0)
     # A package's weight may differ from the expected (items plus carton) by this many percent either way.
     weight_tolerance_pct: Decimal = Decimal(5)
+    # The time zone the web console shows times in (an IANA name); the API always speaks UTC.
+    timezone: str = "UTC"
+    # Where the web console's front-end libraries were installed by npm (scripts/bootstrap); None = the checkout's.
+    web_assets_dir: str | None = None
 
 
 @lru_cache(maxsize=1)

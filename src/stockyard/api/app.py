@@ -37,6 +37,8 @@ from stockyard.api.deps import Public, Require, SignedIn
 from stockyard.api.idempotency import IdempotencyMiddleware
 from stockyard.config import get_settings
 from stockyard.db.engine import Database
+from stockyard.web import app as web
+from stockyard.web import core as web_core
 
 
 def create_app(db: Database | None = None) -> FastAPI:
@@ -50,7 +52,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app = FastAPI(title="Stockyard", version=__version__, lifespan=lifespan,
                   description="Open-source warehouse management system: master data, inventory ledger, flows.")
     app.state.db = db or Database.from_url(get_settings().database_url)
-    errors.install(app)
+    errors.install(app, html=web_core.error_response, is_console=web_core.is_console_path)
     app.add_middleware(IdempotencyMiddleware)
     app.middleware("http")(_request_id)
     for router in (access.router, masterdata.router, stock.router, inbound.router, inventory.router, admin.router,
@@ -65,6 +67,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__, "database": app.state.db.dialect}
 
     _declare_permissions(app.router.routes)
+    web.install(app)
     return app
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from stockyard.domain.errors import DomainError
+from stockyard.domain.errors import DomainError, InvalidInput, NotFound
+
+# Renders a refusal for a person in the web console; the API answers JSON.
+HtmlRenderer = Callable[[Request, DomainError, int], Response]
 
 STATUS = {"invalid": 422, "not_found": 404, "conflict": 409, "unauthenticated": 401, "forbidden": 403,
           "throttled": 429}
@@ -42,9 +46,14 @@ def _out_of_range(request: Request) -> str | None:
     return None
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, html: HtmlRenderer | None = None, is_console: Callable[[str], bool] | None = None) -> None:
+    def for_person(request: Request) -> bool:
+        return html is not None and is_console is not None and is_console(request.url.path)
+
     @app.exception_handler(DomainError)
-    async def domain_error(_: Request, error: DomainError) -> JSONResponse:
+    async def domain_error(request: Request, error: DomainError) -> Response:
+        if for_person(request) and html is not None:
+            return html(request, error, STATUS[error.kind])
         headers = {}
         if error.kind == "unauthenticated":
             headers["WWW-Authenticate"] = "Bearer"
@@ -54,15 +63,19 @@ def install(app: FastAPI) -> None:
                             status_code=STATUS[error.kind], headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, error: RequestValidationError) -> Response:
         problems = [{"field": _field_path(tuple(e["loc"])), "message": e["msg"], "type": e["type"]}
                     for e in error.errors()]
         first = problems[0] if problems else {"field": None, "message": "invalid request"}
+        if for_person(request) and html is not None:
+            return html(request, InvalidInput(str(first["message"]), field=first["field"]), 422)
         return JSONResponse(error_body("invalid", f"{first['field']}: {first['message']}", first["field"],
                                        {"problems": problems}), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if for_person(request) and html is not None and error.status_code == 404:
+            return html(request, NotFound(str(error.detail)), 404)
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated",
                 403: "forbidden"}.get(error.status_code, "http_error")
         return JSONResponse(error_body(code, str(error.detail)), status_code=error.status_code,

@@ -97,6 +97,27 @@ def update_user(db: Database, principal: Principal, user_id: int, changes: Mappi
     return db.write(work)
 
 
+LANGUAGES = ("en", "zh-CN")
+
+
+def set_own_language(db: Database, principal: Principal, language: str) -> str:
+    """A person's choice of language for the console, kept with their user (any signed-in user, for themself)."""
+    if language not in LANGUAGES:
+        raise InvalidInput(f"must be one of {', '.join(LANGUAGES)}", field="language")
+    if principal.user_id is None:
+        return language  # an integration client has no profile; the console keeps the choice in a cookie only
+
+    def work(conn: Connection) -> str:
+        before = _user(conn, principal.user_id or 0)
+        if before["language"] != language:
+            conn.execute(update(t.app_user).where(t.app_user.c.id == principal.user_id)
+                         .values(language=language, updated_at=datetime.now(UTC)))
+            audit.record(conn, principal, "user.language", "user", principal.user_id,
+                         before={"language": before["language"]}, after={"language": language})
+        return language
+    return db.write(work)
+
+
 def set_password(db: Database, principal: Principal, user_id: int, password: str) -> None:
     """Set a new password; every session of that user ends, so a stolen session dies with the old one."""
     def check(conn: Connection) -> str:
