@@ -106,7 +106,8 @@ def _matching(view: View, asked: Request) -> tuple[Select[Any], str, bool]:
     query = _filtered(view, asked)
     inner = query.selected_columns
     first = next(iter(inner))
-    order: list[ColumnElement[Any]] = [inner[sort].desc() if desc else inner[sort].asc()]
+    # Empty values last either way, the same on both databases (their defaults differ).
+    order: list[ColumnElement[Any]] = [(inner[sort].desc() if desc else inner[sort].asc()).nulls_last()]
     if first.key != sort:
         order.append(first.asc())  # a stable order across pages when the sort key repeats
     return query.order_by(*order), sort, desc
