@@ -30,6 +30,7 @@ from stockyard.domain.access import (
 from stockyard.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from stockyard.services import audit
 from stockyard.services.auth import custom_permissions, end_user_sessions, hash_password, new_client_token, token_digest
+from stockyard.services.browse import View
 
 Row = dict[str, Any]
 SCOPE_FIELDS = ("warehouse_ids", "zone_ids", "owner_ids")
@@ -409,3 +410,14 @@ def _sorted(values: frozenset[int] | None) -> list[int] | None:
 def count_users(db: Database) -> int:
     return int(db.read(lambda conn: conn.execute(select(func.count()).select_from(t.app_user)).scalar_one()))
 
+
+
+def user_view(db: Database, principal: Principal) -> View:
+    """The users list for the console: those :func:`list_users` shows, filtered, sorted and paged in SQL."""
+    visible = [int(u["id"]) for u in list_users(db, principal)]
+    u = t.app_user
+    query = select(u.c.id, u.c.username, u.c.display_name, u.c.language, u.c.active, u.c.created_at,
+                   u.c.updated_at).where(u.c.id.in_(visible))
+    return View(query, filters=("active", "language"), search=("username", "display_name"),
+                sortable=("username", "display_name", "language", "active", "created_at", "updated_at"),
+                default_sort="username")

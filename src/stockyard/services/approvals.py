@@ -18,6 +18,7 @@ from stockyard.db.engine import Database
 from stockyard.domain.access import Principal
 from stockyard.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from stockyard.services import audit
+from stockyard.services.browse import View
 
 Row = dict[str, Any]
 Apply = Callable[[Connection, Principal, Mapping[str, Any]], Mapping[str, Any]]
@@ -134,3 +135,17 @@ def _visible(conn: Connection, principal: Principal, request_id: int, *, lock: b
                            and principal.scope.allows_owner(row.owner_id)):
         raise NotFound(f"approval request {request_id} not found", field="request_id")
     return dict(row._mapping)
+
+
+def request_view(principal: Principal) -> View:
+    """Approval requests in the caller's scope for the console's list, newest first by default."""
+    a = t.approval_request
+    query = select(a.c.id, a.c.kind, a.c.summary, a.c.status, a.c.warehouse_id, a.c.owner_id, a.c.requested_by,
+                   a.c.requested_at, a.c.decided_by, a.c.decided_at, a.c.decision_note)
+    if principal.warehouse_ids is not None:
+        query = query.where(a.c.warehouse_id.in_(sorted(principal.warehouse_ids)))
+    if principal.owner_ids is not None:
+        query = query.where(a.c.owner_id.in_(sorted(principal.owner_ids)))
+    return View(query, filters=("status", "kind", "requested_by"), search=("summary", "requested_by"),
+                sortable=("id", "kind", "status", "requested_by", "requested_at", "decided_at"),
+                default_sort="id", default_desc=True)

@@ -16,6 +16,7 @@ from stockyard.db import tables as t
 from stockyard.db.engine import Database
 from stockyard.domain.access import Principal
 from stockyard.domain.audit import GENESIS_HASH, Anchor, canonical_json, check_chain, entry_hash
+from stockyard.services.browse import View
 
 
 def record(conn: Connection, principal: Principal, action: str, object_type: str, object_id: object | None,
@@ -231,3 +232,13 @@ def _grant_warnings(conn: Connection, role: str, superuser: bool) -> list[str]:
         return [f"{role} may still UPDATE, DELETE or TRUNCATE audit_entry through a role it is a member of "
                 "(or PUBLIC); revoke that grant"]
     return []
+
+
+def entry_view() -> View:
+    """The audit log as a console list (the log is not scoped: reading it is the ``audit.read`` permission)."""
+    e = t.audit_entry
+    query = select(e.c.seq, e.c.at, e.c.actor, e.c.roles, e.c.client, e.c.action, e.c.object_type, e.c.object_id,
+                   e.c.request_id)
+    return View(query, filters=("actor", "action", "object_type", "object_id"),
+                search=("actor", "action", "object_type", "object_id"),
+                sortable=("seq", "at", "actor", "action", "object_type"), default_sort="seq", default_desc=True)
