@@ -26,6 +26,7 @@ from stockyard.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus, VirtualKind
 from stockyard.services import approvals, audit, ledger
 from stockyard.services import masterdata as md
+from stockyard.services.browse import View
 
 Row = dict[str, Any]
 APPROVAL_KIND = "count_variance"
@@ -472,3 +473,21 @@ def flag_location(conn: Connection, principal: Principal, warehouse_id: int, loc
     started = start_in(conn, principal, Criteria(warehouse_id, location_ids=[location_id]), kind=kind, blind=True,
                        touched=touched)
     return int(started["id"])
+
+
+def count_view(principal: Principal) -> View:
+    """Counts for the console's list (newest first), in the principal's warehouses like :func:`list_counts`."""
+    c, w = t.stock_count, t.warehouse
+    lines = (select(t.count_line.c.count_id, func.count().label("lines"),
+                    func.count(t.count_line.c.counted_quantity).label("counted"))
+             .group_by(t.count_line.c.count_id).subquery())
+    query = (select(c.c.id, w.c.code.label("warehouse"), c.c.warehouse_id, c.c.kind, c.c.status, c.c.blind,
+                    func.coalesce(lines.c.lines, 0).label("lines"), func.coalesce(lines.c.counted, 0).label("counted"),
+                    c.c.created_by, c.c.created_at, c.c.posted_at)
+             .join(w, w.c.id == c.c.warehouse_id).outerjoin(lines, lines.c.count_id == c.c.id))
+    clause = md.within(c.c.warehouse_id, principal.warehouse_ids)
+    if clause is not None:
+        query = query.where(clause)
+    return View(query, filters=("warehouse_id", "kind", "status"), search=("created_by", "warehouse"),
+                sortable=("id", "warehouse", "kind", "status", "created_at", "posted_at"), default_sort="id",
+                default_desc=True)

@@ -21,6 +21,7 @@ from stockyard.domain.putaway import PutawayItem, fits
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus, VirtualKind
 from stockyard.services import audit, counts, ledger, putaway
 from stockyard.services import masterdata as md
+from stockyard.services.browse import View
 from stockyard.services.stock import StockLine, resolve_lots
 
 Row = dict[str, Any]
@@ -347,3 +348,24 @@ def _target_lot(conn: Connection, o: OwnershipTransfer, target_sku: Row) -> int 
                      quantity=o.quantity, lot_number=lot.number, production_date=lot.production_date,
                      expiry_date=lot.expiry_date)
     return resolve_lots(conn, [line])[0]
+
+
+def freeze_view(principal: Principal) -> View:
+    """Freezes for the console's list, scoped like :func:`list_freezes` (all statuses; filter by status)."""
+    z, w = t.stock_freeze, t.warehouse
+    query = (select(z.c.id, w.c.code.label("warehouse"), z.c.warehouse_id, t.owner.c.code.label("owner"),
+                    t.sku.c.code.label("sku"), t.lot.c.number.label("lot"), t.location.c.code.label("location"),
+                    z.c.reason, z.c.status, z.c.created_by, z.c.created_at, z.c.released_by, z.c.released_at)
+             .join(w, w.c.id == z.c.warehouse_id).outerjoin(t.owner, t.owner.c.id == z.c.owner_id)
+             .outerjoin(t.sku, t.sku.c.id == z.c.sku_id).outerjoin(t.lot, t.lot.c.id == z.c.lot_id)
+             .outerjoin(t.location, t.location.c.id == z.c.location_id))
+    clause = md.all_of(md.within(z.c.warehouse_id, principal.warehouse_ids),
+                       md.within(z.c.owner_id, principal.owner_ids))
+    if principal.owner_ids is not None:
+        clause = md.all_of(clause, z.c.owner_id.is_not(None))
+    if clause is not None:
+        query = query.where(clause)
+    return View(query, filters=("warehouse_id", "status", "sku", "location"),
+                search=("reason", "sku", "location", "lot", "created_by"),
+                sortable=("id", "warehouse", "sku", "status", "created_at", "released_at"), default_sort="id",
+                default_desc=True)

@@ -28,6 +28,7 @@ from stockyard.domain.master import check_lot_dates
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus, VirtualKind
 from stockyard.services import approvals, audit, ledger
 from stockyard.services import masterdata as md
+from stockyard.services.browse import View
 
 
 @dataclass(frozen=True)
@@ -415,8 +416,7 @@ def list_balances(db: Database, f: BalanceFilter, *, principal: Principal, curso
         query = query.where(~b.c.is_virtual)
     if not f.include_empty:
         query = query.where(or_(b.c.on_hand != 0, b.c.allocated != 0))
-    # The balance's location (warehouse, zone; virtual ones with their warehouse) and owner in scope.
-    scope = md.all_of(md.scope_filter(md.LOCATION, principal), _owner_in_scope(b.c.owner_id, principal))
+    scope = _balance_scope(principal)
     if scope is not None:
         query = query.where(scope)
     if cursor is not None:
@@ -425,6 +425,64 @@ def list_balances(db: Database, f: BalanceFilter, *, principal: Principal, curso
     for row in rows:
         row["available"] = row["on_hand"] - row["allocated"]
     return _page(rows, limit)
+
+
+def _balance_scope(principal: Principal) -> md.Clause | None:
+    """The balance's location (warehouse, zone; virtual ones with their warehouse) and owner in scope."""
+    return md.all_of(md.scope_filter(md.LOCATION, principal), _owner_in_scope(t.balance.c.owner_id, principal))
+
+
+def balance_view(principal: Principal) -> View:
+    """The console's balances browser: physical stock by location, SKU, lot, serial and status, in scope."""
+    b, loc, w, o = t.balance, t.location, t.warehouse, t.owner
+    query: Select[Any] = (
+        select(b.c.id, w.c.code.label("warehouse"), loc.c.code.label("location"), b.c.location_id,
+               o.c.code.label("owner"), t.sku.c.code.label("sku"), t.sku.c.name.label("sku_name"), b.c.sku_id,
+               t.lot.c.number.label("lot"), t.lot.c.expiry_date, b.c.serial, b.c.status, b.c.on_hand,
+               b.c.allocated, (b.c.on_hand - b.c.allocated).label("available"), b.c.updated_at,
+               b.c.warehouse_id, b.c.owner_id)
+        .join(loc, loc.c.id == b.c.location_id).join(w, w.c.id == b.c.warehouse_id)
+        .join(o, o.c.id == b.c.owner_id).join(t.sku, t.sku.c.id == b.c.sku_id)
+        .outerjoin(t.lot, t.lot.c.id == b.c.lot_id)
+        .where(~b.c.is_virtual, or_(b.c.on_hand != 0, b.c.allocated != 0)))
+    scope = _balance_scope(principal)
+    if scope is not None:
+        query = query.where(scope)
+    return View(query, filters=("warehouse_id", "owner_id", "status", "location", "sku", "lot", "serial"),
+                search=("location", "sku", "sku_name", "lot", "serial"),
+                sortable=("warehouse", "location", "owner", "sku", "lot", "expiry_date", "status", "on_hand",
+                          "allocated", "available", "updated_at"), default_sort="location")
+
+
+def movement_view(principal: Principal, location_code: str | None = None, doc_type: str | None = None) -> View:
+    """The console's movement history, newest first; visible as in :func:`list_movements`. With
+    ``location_code``: the movements into or out of that location; with ``doc_type``: of those documents."""
+    m, p = t.movement, t.posting
+    src, dst = t.location.alias("src"), t.location.alias("dst")
+    query: Select[Any] = (
+        select(m.c.id, m.c.created_at, p.c.reason, p.c.doc_type, p.c.doc_ref, p.c.user_name,
+               t.sku.c.code.label("sku"), t.lot.c.number.label("lot"), m.c.serial, m.c.quantity,
+               src.c.code.label("from_location"), m.c.from_status, dst.c.code.label("to_location"),
+               m.c.to_status, m.c.posting_id)
+        .join(p, p.c.id == m.c.posting_id).join(t.sku, t.sku.c.id == m.c.sku_id)
+        .outerjoin(t.lot, t.lot.c.id == m.c.lot_id)
+        .join(src, src.c.id == m.c.from_location_id).join(dst, dst.c.id == m.c.to_location_id))
+    if location_code:
+        query = query.where(or_(src.c.code == location_code, dst.c.code == location_code))
+    if doc_type:
+        query = query.where(p.c.doc_type == doc_type)
+    places = _movement_places(principal)
+    if places is not None:
+        here = select(t.location.c.id).where(places)
+        query = query.where(or_(m.c.from_location_id.in_(here), m.c.to_location_id.in_(here)))
+    owned = _owner_in_scope(m.c.owner_id, principal)
+    if owned is not None:
+        query = query.where(owned)
+    return View(query, filters=("sku", "lot", "serial", "from_location", "to_location", "doc_type", "doc_ref",
+                                "reason", "posting_id"),
+                search=("sku", "lot", "serial", "from_location", "to_location", "doc_ref", "user_name"),
+                sortable=("created_at", "reason", "doc_type", "sku", "quantity", "user_name"),
+                default_sort="id", default_desc=True)
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from stockyard.domain.transfer import (
 )
 from stockyard.services import audit, ledger, putaway
 from stockyard.services import masterdata as md
+from stockyard.services.browse import View
 
 Row = dict[str, Any]
 
@@ -612,3 +613,21 @@ def list_in_transit(db: Database, principal: Principal, *, warehouse_id: int | N
         row["direction"] = None if warehouse_id is None else (
             "outbound" if row["from_warehouse_id"] == warehouse_id else "inbound")
     return rows
+
+
+def transfer_view(principal: Principal) -> View:
+    """Transfers between warehouses for the console's list, newest first, scoped like :func:`list_transfers`."""
+    o = t.transfer_order
+    src, dst = t.warehouse.alias("src"), t.warehouse.alias("dst")
+    query = (select(o.c.id, o.c.external_ref, t.owner.c.code.label("owner"), src.c.code.label("from_warehouse"),
+                    dst.c.code.label("to_warehouse"), o.c.status, o.c.created_by, o.c.created_at, o.c.updated_at,
+                    o.c.owner_id)
+             .join(t.owner, t.owner.c.id == o.c.owner_id).join(src, src.c.id == o.c.from_warehouse_id)
+             .join(dst, dst.c.id == o.c.to_warehouse_id))
+    clause = _scope_clause(principal)
+    if clause is not None:
+        query = query.where(clause)
+    return View(query, filters=("status", "owner_id", "from_warehouse", "to_warehouse"),
+                search=("external_ref", "owner", "from_warehouse", "to_warehouse"),
+                sortable=("id", "external_ref", "owner", "status", "created_at", "updated_at"), default_sort="id",
+                default_desc=True)

@@ -1,0 +1,90 @@
+"""The inventory pages of the console over HTTP on the demo warehouse: scoped lists that filter and export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from stockyard.api.app import create_app
+from stockyard.db import tables as t
+from stockyard.db.engine import Database
+from stockyard.demo import load_demo
+from stockyard.demo_users import create_demo_users
+
+
+@pytest.fixture
+def demo(db: Database) -> Iterator[tuple[Database, str]]:
+    load_demo(db)
+    made = create_demo_users(db)
+    assert made is not None
+    yield db, made[0]
+
+
+def _browser(db: Database, password: str, username: str) -> TestClient:
+    browser = TestClient(create_app(db), base_url="http://testserver")
+    assert browser.post("/login", data={"username": username, "password": password},
+                        follow_redirects=False).status_code == 303
+    return browser
+
+
+def _csv(answer: object) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(answer.text.lstrip("\ufeff"))))  # type: ignore[attr-defined]
+
+
+def test_the_balances_export_holds_exactly_the_scoped_physical_stock(demo: tuple[Database, str]) -> None:
+    db, password = demo
+    b = t.balance
+    first = db.read(lambda c: c.execute(select(func.min(t.warehouse.c.id))).scalar_one())
+    in_first = db.read(lambda c: c.execute(select(func.count()).select_from(b).where(
+        ~b.c.is_virtual, b.c.on_hand != 0, b.c.warehouse_id == first)).scalar_one())
+    everywhere = db.read(lambda c: c.execute(select(func.count()).select_from(b).where(
+        ~b.c.is_virtual, b.c.on_hand != 0)).scalar_one())
+    assert 0 < in_first < everywhere, "the demo should hold stock in more than one warehouse"
+    with _browser(db, password, "manager") as manager, _browser(db, password, "admin") as admin:
+        assert len(_csv(manager.get("/inventory/balances", params={"format": "csv"}))) - 1 == in_first
+        assert len(_csv(admin.get("/inventory/balances", params={"format": "csv"}))) - 1 == everywhere
+        frozen = _csv(admin.get("/inventory/balances", params={"format": "csv", "status": "available"}))
+        status = frozen[0].index("Status")
+        assert {row[status] for row in frozen[1:]} == {"Available"}
+
+
+def test_movements_of_one_location_sorted_and_as_a_workbook(demo: tuple[Database, str]) -> None:
+    db, password = demo
+    m = t.movement
+    location_id, code = db.read(lambda c: c.execute(
+        select(t.location.c.id, t.location.c.code).join(m, m.c.to_location_id == t.location.c.id)
+        .where(t.location.c.virtual_kind.is_(None)).limit(1)).one())
+    expected = db.read(lambda c: c.execute(select(func.count()).select_from(m).where(
+        (m.c.to_location_id == location_id) | (m.c.from_location_id == location_id))).scalar_one())
+    with _browser(db, password, "admin") as admin:
+        page = admin.get("/inventory/movements", params={"location_code": code, "sort": "quantity", "dir": "desc"})
+        assert page.status_code == 200 and code in page.text
+        book = admin.get("/inventory/movements", params={"location_code": code, "format": "xlsx", "sort": "quantity",
+                                                          "dir": "desc"})
+        sheet = load_workbook(io.BytesIO(book.content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][0] == "Time" and len(rows) - 1 == expected
+        quantities = [r[rows[0].index("Quantity")] for r in rows[1:]]
+        assert quantities == sorted(quantities, reverse=True)
+        refused = admin.get("/inventory/movements", params={"sort": "serial"})
+        assert refused.status_code == 422 and "sort" in refused.text
+
+
+def test_each_inventory_page_opens_for_whom_it_is_meant(demo: tuple[Database, str]) -> None:
+    db, password = demo
+    pages = ("/inventory/balances", "/inventory/movements", "/inventory/counts", "/inventory/adjustments",
+             "/inventory/freezes", "/inventory/transfers", "/inventory/approvals")
+    with _browser(db, password, "admin") as admin, _browser(db, password, "operator") as operator:
+        for path in pages:
+            assert admin.get(path).status_code == 200, path
+        assert operator.get("/inventory/balances").status_code == 200
+        for path in ("/inventory/adjustments", "/inventory/freezes", "/inventory/transfers"):
+            assert operator.get(path).status_code == 403, path
+        assert admin.get("/inventory/counts", params={"status": "nonsense"}).status_code == 200
+        assert admin.get("/inventory/freezes", params={"page": "x"}).status_code == 422
