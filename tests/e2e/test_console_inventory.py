@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,11 +18,11 @@ from stockyard.demo_users import create_demo_users
 
 
 @pytest.fixture
-def demo(db: Database) -> Iterator[tuple[Database, str]]:
+def demo(db: Database) -> tuple[Database, str]:
     load_demo(db)
     made = create_demo_users(db)
     assert made is not None
-    yield db, made[0]
+    return db, made[0]
 
 
 def _browser(db: Database, password: str, username: str) -> TestClient:

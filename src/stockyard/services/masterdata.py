@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, func, insert, or_, select, update
+from sqlalchemy import JSON, ColumnElement, Connection, Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stockyard.db import tables as t
@@ -38,6 +38,7 @@ from stockyard.domain.master import (
 )
 from stockyard.domain.stock import VIRTUAL_LOCATION_CODES
 from stockyard.services import audit
+from stockyard.services.browse import View
 
 Row = dict[str, Any]
 Hook = Callable[[Connection, Row, Row | None], None]
@@ -563,3 +564,22 @@ CARRIER = Entity("carrier", t.carrier, [("code",)], filters=["active", "code"], 
 CONTAINER = Entity("container", t.container, [("lpn",), ("sscc",)], {"warehouse_id": _warehouse_ref},
                    filters=["warehouse_id", "kind", "active", "lpn", "sscc"], search=("lpn", "sscc"),
                    immutable=["warehouse_id"], prepare=_prepare_container, scope=_container_scope)
+
+
+def record_view(entity: Entity, principal: Principal) -> View:
+    """An entity's records for the console's lists, in the principal's scope, each reference shown by its code
+    (``warehouse_id`` also as ``warehouse``): one query with an outer join per reference, however many rows."""
+    table = entity.table
+    shown = [c for c in table.c if not isinstance(c.type, JSON)]
+    query = select(*shown)
+    for column, ref in entity.refs.items():
+        other = ref.entity.table.alias(f"ref_{column}")
+        label = "number" if "code" not in other.c else "code"
+        query = query.add_columns(other.c[label].label(column.removesuffix("_id"))).outerjoin(
+            other, other.c.id == table.c[column])
+    clause = scope_filter(entity, principal)
+    if clause is not None:
+        query = query.where(clause)
+    names = [c.name for c in shown] + [c.removesuffix("_id") for c in entity.refs]
+    return View(query, filters=tuple(entity.filters), search=tuple(entity.search), sortable=tuple(names),
+                default_sort="id")
