@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -87,3 +88,33 @@ def test_each_inventory_page_opens_for_whom_it_is_meant(demo: tuple[Database, st
             assert operator.get(path).status_code == 403, path
         assert admin.get("/inventory/counts", params={"status": "nonsense"}).status_code == 200
         assert admin.get("/inventory/freezes", params={"page": "x"}).status_code == 422
+
+
+def test_freezing_by_codes_from_the_console_and_releasing_it(demo: tuple[Database, str]) -> None:
+    db, password = demo
+    b = t.balance
+    warehouse_id, sku_id, sku_code, location_code = db.read(lambda c: c.execute(
+        select(b.c.warehouse_id, b.c.sku_id, t.sku.c.code, t.location.c.code)
+        .join(t.sku, t.sku.c.id == b.c.sku_id).join(t.location, t.location.c.id == b.c.location_id)
+        .where(~b.c.is_virtual, b.c.status == "available", b.c.on_hand > b.c.allocated).limit(1)).one())
+
+    def frozen() -> int:
+        return int(db.read(lambda c: c.execute(select(func.count()).select_from(b).where(
+            b.c.status == "frozen", b.c.sku_id == sku_id, b.c.on_hand > 0)).scalar_one()))
+    before = frozen()
+    with _browser(db, password, "admin") as admin:
+        token = re.search(r'name="csrf-token" content="([0-9a-f]+)"', admin.get("/inventory/freezes").text)
+        assert token
+        form = {"csrf_token": token.group(1), "warehouse_id": str(warehouse_id), "reason": "quality hold"}
+        unknown = admin.post("/inventory/freezes", data={**form, "sku": "NO-SUCH-SKU"})
+        assert unknown.status_code == 422 and "sku" in unknown.text and frozen() == before
+        nothing = admin.post("/inventory/freezes", data=form)
+        assert nothing.status_code == 422 and frozen() == before
+        done = admin.post("/inventory/freezes", data={**form, "sku": sku_code, "location": location_code},
+                          follow_redirects=False)
+        assert done.status_code == 303 and frozen() == before + 1
+        freeze_id = db.read(lambda c: c.execute(select(func.max(t.stock_freeze.c.id))).scalar_one())
+        listed = admin.get("/inventory/freezes", params={"status": "active"}).text
+        assert f'id="release-{freeze_id}"' in listed
+        admin.post(f"/inventory/freezes/{freeze_id}/release", data={"csrf_token": token.group(1), "reason": "ok"})
+        assert frozen() == before

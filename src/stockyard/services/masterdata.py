@@ -583,3 +583,23 @@ def record_view(entity: Entity, principal: Principal) -> View:
     names = [c.name for c in shown] + [c.removesuffix("_id") for c in entity.refs]
     return View(query, filters=tuple(entity.filters), search=tuple(entity.search), sortable=tuple(names),
                 default_sort="id")
+
+
+def id_by_code(db: Database, entity: Entity, code: str, *, principal: Principal, field: str,
+               **same: int) -> int:
+    """The id of the active record a person typed or scanned the code of (a lot by its number), among those of
+    the principal's scope with the ``same`` column values (a location of a warehouse); else the 422 of a missing
+    record naming ``field``."""
+    table = entity.table
+    key = "number" if "code" not in table.c else "code"
+    query = select(table.c.id).where(table.c[key] == code.strip(), table.c.active)
+    for column, value in same.items():
+        query = query.where(table.c[column] == value)
+    clause = scope_filter(entity, principal)
+    if clause is not None:
+        query = query.where(clause)
+    found = db.read(lambda conn: conn.execute(query.order_by(table.c.id).limit(2)).scalars().all())
+    if len(found) != 1:
+        detail = "does not exist" if not found else "is ambiguous: give the SKU too"
+        raise InvalidInput(f"{entity.name} {code!r} {detail}", field=field, code=f"unknown_{entity.kind}")
+    return int(found[0])

@@ -12,6 +12,7 @@ from stockyard.api.deps import get_db
 from stockyard.domain.access import Principal
 from stockyard.domain.errors import InvalidInput
 from stockyard.services import approvals, counts, inventory, stock, transfers
+from stockyard.services import masterdata as md
 from stockyard.web import core, lists
 from stockyard.web.deps import Csrf, page
 from stockyard.web.i18n import N_
@@ -122,6 +123,7 @@ FREEZES = lists.Listing(
              lists.Column("created_at", N_("Frozen at"), "datetime"),
              lists.Column("released_at", N_("Released at"), "datetime")),
     filters=(lists.Filter("status", N_("Status"), tuple(FREEZE_STATUS.items())),),
+    actions=lambda row: [(N_("Release"), f"#release-{row['id']}")] if row["status"] == "active" else [],
 )
 
 TRANSFER_STATUS = {"created": N_("Created"), "shipped": N_("Shipped"), "received": N_("Received"),
@@ -170,8 +172,37 @@ def count_list(request: Request, principal: Annotated[Principal, page("inventory
 
 @router.get("/inventory/freezes")
 def freezes(request: Request, principal: Annotated[Principal, page("inventory.freeze")]) -> Response:
-    return lists.show(request, get_db(request), principal, inventory.freeze_view(principal), FREEZES,
-                      title=N_("Freezes"), export_name="freezes")
+    db = get_db(request)
+    warehouses = md.list_records(db, md.WAREHOUSE, {"active": True}, limit=200, principal=principal).items
+    return lists.show(request, db, principal, inventory.freeze_view(principal), FREEZES, title=N_("Freezes"),
+                      export_name="freezes", template="desktop/freezes.html",
+                      context={"warehouses": warehouses})
+
+
+@router.post("/inventory/freezes", dependencies=[Csrf])
+def freeze(request: Request, principal: Annotated[Principal, page("inventory.freeze")],
+           warehouse_id: Annotated[int, Form()], reason: Annotated[str, Form(min_length=1, max_length=200)],
+           sku: Annotated[str, Form(max_length=64)] = "", lot: Annotated[str, Form(max_length=64)] = "",
+           location: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """Freeze what the person named by codes (a SKU, a lot of it, a location, or a mix) in one warehouse."""
+    db = get_db(request)
+    sku_id = md.id_by_code(db, md.SKU, sku, principal=principal, field="sku") if sku.strip() else None
+    lot_id = md.id_by_code(db, md.LOT, lot, principal=principal, field="lot",
+                           **({"sku_id": sku_id} if sku_id else {})) if lot.strip() else None
+    location_id = md.id_by_code(db, md.LOCATION, location, principal=principal, field="location",
+                                warehouse_id=warehouse_id) if location.strip() else None
+    if not (sku_id or lot_id or location_id):
+        raise InvalidInput("name a SKU, a lot or a location to freeze", field="sku")
+    inventory.freeze(db, principal, inventory.Freeze(warehouse_id, reason.strip(), sku_id=sku_id, lot_id=lot_id,
+                                                     location_id=location_id))
+    return core.redirect(request, "/inventory/freezes?status=active")
+
+
+@router.post("/inventory/freezes/{freeze_id}/release", dependencies=[Csrf])
+def release_freeze(request: Request, freeze_id: int, principal: Annotated[Principal, page("inventory.freeze")],
+                   reason: Annotated[str, Form(min_length=1, max_length=200)]) -> Response:
+    inventory.release(get_db(request), principal, freeze_id, reason.strip())
+    return core.redirect(request, "/inventory/freezes")
 
 
 @router.get("/inventory/transfers")
