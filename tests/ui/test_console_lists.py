@@ -43,3 +43,16 @@ def test_it_support_verifies_the_audit_chain_with_one_click(browser: object, con
     assert "intact" in verdict.inner_text()
     snap(page, "audit-verified")
     context.close()
+
+
+def test_the_manager_lands_on_the_dashboard_and_its_charts_are_drawn(browser: object, console: Console) -> None:
+    context = open_context(browser, language="zh-CN")
+    page = context.new_page()
+    sign_in(page, console, "manager", "zh-CN")
+    assert page.url.rstrip("/") == console.url
+    assert page.locator("h1").inner_text() == "仪表盘"
+    assert page.locator("[data-figure=on_hand] .card-value").inner_text() not in ("", "0")
+    page.locator("#chart-zones svg").first.wait_for()
+    assert page.locator("#chart-zones svg path, #chart-zones svg rect").count() > 0
+    snap(page, "dashboard-zh")
+    context.close()

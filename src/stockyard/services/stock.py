@@ -13,13 +13,14 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, or_, select
+from sqlalchemy import Connection, Select, or_, select, type_coerce
 
 from stockyard.config import get_settings
 from stockyard.db import ledger as repo
 from stockyard.db import tables as t
 from stockyard.db.engine import Database, insert_missing
 from stockyard.db.ledger import WrittenPosting
+from stockyard.db.types import Exact
 from stockyard.domain.access import Principal
 from stockyard.domain.adjustment import OPENING_REASON, Direction, adjustment_reason
 from stockyard.domain.audit import canonical_json
@@ -416,7 +417,7 @@ def list_balances(db: Database, f: BalanceFilter, *, principal: Principal, curso
         query = query.where(~b.c.is_virtual)
     if not f.include_empty:
         query = query.where(or_(b.c.on_hand != 0, b.c.allocated != 0))
-    scope = _balance_scope(principal)
+    scope = balance_scope(principal)
     if scope is not None:
         query = query.where(scope)
     if cursor is not None:
@@ -427,7 +428,7 @@ def list_balances(db: Database, f: BalanceFilter, *, principal: Principal, curso
     return _page(rows, limit)
 
 
-def _balance_scope(principal: Principal) -> md.Clause | None:
+def balance_scope(principal: Principal) -> md.Clause | None:
     """The balance's location (warehouse, zone; virtual ones with their warehouse) and owner in scope."""
     return md.all_of(md.scope_filter(md.LOCATION, principal), _owner_in_scope(t.balance.c.owner_id, principal))
 
@@ -439,13 +440,13 @@ def balance_view(principal: Principal) -> View:
         select(b.c.id, w.c.code.label("warehouse"), loc.c.code.label("location"), b.c.location_id,
                o.c.code.label("owner"), t.sku.c.code.label("sku"), t.sku.c.name.label("sku_name"), b.c.sku_id,
                t.lot.c.number.label("lot"), t.lot.c.expiry_date, b.c.serial, b.c.status, b.c.on_hand,
-               b.c.allocated, (b.c.on_hand - b.c.allocated).label("available"), b.c.updated_at,
+               b.c.allocated, type_coerce(b.c.on_hand - b.c.allocated, Exact()).label("available"), b.c.updated_at,
                b.c.warehouse_id, b.c.owner_id)
         .join(loc, loc.c.id == b.c.location_id).join(w, w.c.id == b.c.warehouse_id)
         .join(o, o.c.id == b.c.owner_id).join(t.sku, t.sku.c.id == b.c.sku_id)
         .outerjoin(t.lot, t.lot.c.id == b.c.lot_id)
         .where(~b.c.is_virtual, or_(b.c.on_hand != 0, b.c.allocated != 0)))
-    scope = _balance_scope(principal)
+    scope = balance_scope(principal)
     if scope is not None:
         query = query.where(scope)
     return View(query, filters=("warehouse_id", "owner_id", "status", "location", "sku", "lot", "serial"),
