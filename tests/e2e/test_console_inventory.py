@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -52,6 +53,10 @@ def test_the_balances_export_holds_exactly_the_scoped_physical_stock(demo: tuple
         frozen = _csv(admin.get("/inventory/balances", params={"format": "csv", "status": "available"}))
         status = frozen[0].index("Status")
         assert {row[status] for row in frozen[1:]} == {"Available"}
+        head = frozen[0]
+        on_hand, allocated, available = (head.index(n) for n in ("On hand", "Allocated", "Available"))
+        assert all(Decimal(r[available]) == Decimal(r[on_hand]) - Decimal(r[allocated]) for r in frozen[1:])
+        assert any(Decimal(r[allocated]) > 0 for r in frozen[1:]), "the demo should hold allocated stock"
 
 
 def test_movements_of_one_location_sorted_and_as_a_workbook(demo: tuple[Database, str]) -> None:
