@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from stockyard.db import tables as t
@@ -40,6 +40,7 @@ from stockyard.domain.master import PackLevel
 from stockyard.domain.stock import AllocationChange, Bucket, PostingRequest, StockItem, StockStatus
 from stockyard.services import audit, ledger
 from stockyard.services import masterdata as md
+from stockyard.services.browse import View
 from stockyard.services.document_lines import base_quantity, sku_of, skus_of, uom_of
 
 Row = dict[str, Any]
@@ -219,6 +220,30 @@ def list_orders(db: Database, principal: Principal, *, warehouse_id: int | None 
             for row in db.read(lambda conn: [dict(x._mapping) for x in conn.execute(query)])]
     page = rows[:limit]
     return page, (page[-1]["id"] if len(rows) > limit else None)
+
+
+def order_view(principal: Principal) -> View:
+    """Shipment orders in the caller's scope for the console's list, with ordered and allocated totals,
+    newest first by default."""
+    o, line = t.shipment_order, t.shipment_line
+    totals = (select(line.c.order_id, func.sum(line.c.quantity).label("quantity"),
+                     func.sum(line.c.allocated_quantity).label("allocated"))
+              .group_by(line.c.order_id).subquery())
+    query = (select(o.c.id, o.c.external_ref, o.c.type, o.c.status, o.c.priority, o.c.on_hold, o.c.wave_id,
+                    o.c.owner_id, t.owner.c.code.label("owner"), o.c.warehouse_id,
+                    t.warehouse.c.code.label("warehouse"), o.c.requested_ship_date, o.c.created_at,
+                    func.coalesce(totals.c.quantity, 0).label("quantity"),
+                    func.coalesce(totals.c.allocated, 0).label("allocated"))
+             .join(t.owner, t.owner.c.id == o.c.owner_id).join(t.warehouse, t.warehouse.c.id == o.c.warehouse_id)
+             .outerjoin(totals, totals.c.order_id == o.c.id))
+    scope = md.all_of(md.within(o.c.warehouse_id, principal.warehouse_ids), md.within(o.c.owner_id,
+                                                                                        principal.owner_ids))
+    if scope is not None:
+        query = query.where(scope)
+    return View(query, filters=("status", "type", "owner", "warehouse"), search=("external_ref",),
+                sortable=("id", "external_ref", "type", "status", "priority", "owner", "warehouse",
+                          "requested_ship_date", "created_at"),
+                default_sort="id", default_desc=True)
 
 
 def get_explanation(db: Database, principal: Principal, order_id: int) -> Row:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, select, update
 
 from stockyard.config import get_settings
 from stockyard.db import ledger as repo
@@ -65,6 +65,8 @@ from stockyard.domain.packing import (
 from stockyard.domain.quantity import check_measure
 from stockyard.domain.stock import AllocationChange, Bucket, Movement, PostingRequest, StockItem, VirtualKind
 from stockyard.services import audit, ledger, orders, picking, scanning, waves
+from stockyard.services import masterdata as md
+from stockyard.services.browse import View
 from stockyard.services.document_lines import packs_of
 
 Row = dict[str, Any]
@@ -386,6 +388,45 @@ def list_packages(db: Database, principal: Principal, order_id: int) -> list[Row
         ids = conn.execute(select(t.package.c.id).where(t.package.c.order_id == order_id)
                            .order_by(t.package.c.package_no)).scalars()
         return [_read_package(conn, package_id) for package_id in ids]
+    return db.read(work)
+
+
+def package_view(principal: Principal) -> View:
+    """Packages of the orders in the caller's scope for the console's list: open, closed, or shipped with their
+    order, newest first by default."""
+    p, o = t.package, t.shipment_order
+    items = (select(func.coalesce(func.sum(t.package_item.c.quantity), 0))
+             .where(t.package_item.c.package_id == p.c.id).correlate(p).scalar_subquery())
+    state = case((o.c.status == OrderStatus.SHIPPED.value, "shipped"), else_=p.c.status)
+    query = (select(p.c.id, p.c.package_no, state.label("status"), p.c.order_id,
+                    o.c.external_ref.label("order_ref"), t.owner.c.code.label("owner"),
+                    t.warehouse.c.code.label("warehouse"), items.label("items"), p.c.weight, p.c.carton_type,
+                    p.c.tracking_number, p.c.sscc, p.c.created_by, p.c.created_at, p.c.closed_at)
+             .join(o, o.c.id == p.c.order_id).join(t.owner, t.owner.c.id == o.c.owner_id)
+             .join(t.warehouse, t.warehouse.c.id == o.c.warehouse_id))
+    scope = md.all_of(md.within(o.c.warehouse_id, principal.warehouse_ids), md.within(o.c.owner_id,
+                                                                                        principal.owner_ids))
+    if scope is not None:
+        query = query.where(scope)
+    return View(query, filters=("status", "warehouse", "owner", "order_ref"),
+                search=("order_ref", "tracking_number", "sscc"),
+                sortable=("id", "status", "order_ref", "owner", "warehouse", "weight", "created_at", "closed_at"),
+                default_sort="id", default_desc=True)
+
+
+def get_package(db: Database, principal: Principal, package_id: int) -> Row:
+    """A package with its items and its order's head, or 404 outside the principal's scope."""
+    def work(conn: Connection) -> Row:
+        order_id = conn.execute(select(t.package.c.order_id).where(t.package.c.id == package_id)).scalar()
+        try:
+            order = orders.visible(conn, principal, int(order_id)) if order_id is not None else None
+        except NotFound:
+            order = None
+        if order is None:
+            raise NotFound(f"package {package_id} not found", field="package_id")
+        package = _read_package(conn, package_id)
+        package["order"] = {k: order[k] for k in ("id", "external_ref", "status", "owner_id", "warehouse_id")}
+        return package
     return db.read(work)
 
 
@@ -790,3 +831,33 @@ def _weight(package: Row) -> Decimal:
     """The weight printed: as weighed, else as expected, else nothing known (0)."""
     weight: Decimal = package["weight"] or package["expected_weight"] or Decimal(0)
     return weight
+
+
+# ---------------------------------------------------------------- the handheld's questions
+
+
+def find_order(db: Database, principal: Principal, code: str) -> Row:
+    """The order a scanned code names: its external reference, or the tracking number or SSCC of one of its
+    packages; within the principal's scope, else 404 naming ``scan`` (409 when the reference is ambiguous)."""
+    code = code.strip()
+
+    def work(conn: Connection) -> Row:
+        o, p = t.shipment_order, t.package
+        ids = set(conn.execute(select(o.c.id).where(o.c.external_ref == code)).scalars())
+        ids |= set(conn.execute(select(p.c.order_id).where((p.c.tracking_number == code) | (p.c.sscc == code)))
+                   .scalars())
+        seen = []
+        for order_id in sorted(ids):
+            try:
+                seen.append(orders.visible(conn, principal, order_id))
+            except NotFound:
+                continue
+        if not seen:
+            raise NotFound(f"no order or package {code}", field="scan")
+        if len(seen) > 1:
+            raise Conflict(f"{len(seen)} orders have the reference {code}: scan a package", field="scan",
+                           code="ambiguous_order")
+        return {**orders.read(conn, seen[0]["id"]), "packages": [
+            _read_package(conn, int(i)) for i in conn.execute(
+                select(p.c.id).where(p.c.order_id == seen[0]["id"]).order_by(p.c.package_no)).scalars()]}
+    return db.read(work)

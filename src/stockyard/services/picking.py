@@ -103,12 +103,19 @@ def list_trips(db: Database, principal: Principal, *, wave_id: int | None = None
                           (p.c.assigned_to, assigned_to)):
         if value is not None:
             query = query.where(column == value)
-    scope = md.all_of(md.within(p.c.warehouse_id, principal.warehouse_ids),
-                      None if principal.zone_ids is None
-                      else p.c.zone_id.is_(None) | p.c.zone_id.in_(sorted(principal.zone_ids)))
+    scope = trip_scope_clause(principal)
     if scope is not None:
         query = query.where(scope)
     return db.read(lambda conn: [dict(r._mapping) for r in conn.execute(query)])
+
+
+def trip_scope_clause(principal: Principal) -> md.Clause | None:
+    """The trips a principal sees: of its warehouses, and for a principal of some zones, those zones' trips and
+    the trips of no single zone (as :func:`visible_trip` decides for one)."""
+    p = t.pick_trip
+    return md.all_of(md.within(p.c.warehouse_id, principal.warehouse_ids),
+                     None if principal.zone_ids is None
+                     else p.c.zone_id.is_(None) | p.c.zone_id.in_(sorted(principal.zone_ids)))
 
 
 def start_trip(db: Database, principal: Principal, trip_id: int) -> Row:
@@ -360,3 +367,38 @@ def _reroute(conn: Connection, trip_id: int) -> None:
         route=list(plan.route.stops), route_length=metres(plan.route.length), route_method=plan.route.method,
         s_shape_length=metres(plan.s_shape), largest_gap_length=metres(plan.largest_gap),
         updated_at=datetime.now(UTC)))
+
+
+# ---------------------------------------------------------------- the handheld's questions
+
+
+def next_stop(db: Database, principal: Principal, trip_id: int) -> Row:
+    """Where the trip's picker goes next: the first open pick in route order (``task``, None when the trip is
+    done), how many open picks are left (``remaining``), the trip's totes and the staging location the picked
+    goods are dropped at (``staging_code``)."""
+    def work(conn: Connection) -> Row:
+        visible_trip(conn, principal, trip_id)
+        trip = read_trip(conn, trip_id, principal.owner_ids)
+        staging = conn.execute(select(t.location.c.code).join(t.wave, t.wave.c.staging_location_id == t.location.c.id)
+                               .where(t.wave.c.id == trip["wave_id"])).scalar()
+        return {"trip": trip, "task": trip["next_task"], "staging_code": staging,
+                "remaining": sum(1 for k in trip["tasks"] if k["status"] == "open"),
+                "totes": sorted({k["tote"] for k in trip["tasks"] if k["tote"]})}
+    return db.read(work)
+
+
+def check_pick_step(db: Database, principal: Principal, task_id: int, location: str, scan: str | None = None,
+                    lot_number: str | None = None) -> Row:
+    """Check the part of a pick scanned so far (the location, then the item, then its lot), changing nothing,
+    so a handheld refuses a wrong scan at once rather than at the end. The answer says the lot the scan carried
+    and whether the task still needs one scanned (``needs_lot``)."""
+    def work(conn: Connection) -> Row:
+        task = visible_pick(conn, principal, task_id)
+        target = _target(conn, task)
+        item = scanned_item(conn, task["owner_id"], scan) if scan is not None else None
+        lot = lot_number or (item.lot_number if item else None)
+        check_pick(target, PickScanned(location.strip(), item.sku_id if item else target.sku_id,
+                                       lot if lot is not None else target.lot_number,
+                                       (item.serial if item else None) or target.serial, target.open_quantity))
+        return {"lot_number": lot, "needs_lot": target.lot_number is not None and lot is None}
+    return db.write(work)  # writing only for the row locks ``visible_pick`` takes; nothing is written

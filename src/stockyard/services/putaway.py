@@ -31,6 +31,7 @@ from stockyard.domain.putaway import (
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus
 from stockyard.services import audit, ledger
 from stockyard.services import masterdata as md
+from stockyard.services.browse import View
 
 Row = dict[str, Any]
 OPEN = "open"
@@ -329,6 +330,29 @@ def list_tasks(db: Database, principal: Principal, *, warehouse_id: int | None =
     if clause is not None:
         query = query.where(clause)
     return db.read(lambda conn: [dict(r._mapping) for r in conn.execute(query)])
+
+
+def task_view(principal: Principal) -> View:
+    """Putaway tasks in the caller's scope for the console's list: what to move, from where, the suggested
+    location, and since when; open ones, the oldest first, by default (the status filter shows the others)."""
+    k = t.task
+    source, target = t.location.alias("source"), t.location.alias("target")
+    query = (select(k.c.id, k.c.status, k.c.receipt_id, k.c.warehouse_id, t.warehouse.c.code.label("warehouse"),
+                    k.c.owner_id, t.owner.c.code.label("owner"), t.sku.c.code.label("sku"),
+                    t.sku.c.name.label("sku_name"), k.c.quantity, k.c.done_quantity, k.c.stock_status,
+                    source.c.code.label("from_location"), target.c.code.label("to_location"), k.c.assigned_to,
+                    k.c.created_at)
+             .join(t.warehouse, t.warehouse.c.id == k.c.warehouse_id).join(t.owner, t.owner.c.id == k.c.owner_id)
+             .join(t.sku, t.sku.c.id == k.c.sku_id).join(source, source.c.id == k.c.from_location_id)
+             .outerjoin(target, target.c.id == k.c.to_location_id).where(k.c.kind == "putaway"))
+    clause = _task_scope(principal)
+    if clause is not None:
+        query = query.where(clause)
+    return View(query, filters=("status", "warehouse", "owner", "sku", "receipt_id"),
+                search=("sku", "sku_name", "from_location", "to_location"),
+                sortable=("id", "status", "warehouse", "owner", "sku", "quantity", "from_location", "to_location",
+                          "created_at"),
+                default_sort="created_at")
 
 
 def get_task(db: Database, principal: Principal, task_id: int) -> Row:

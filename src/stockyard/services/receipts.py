@@ -24,6 +24,7 @@ from stockyard.domain.inbound import ReceiptStatus, ReceiptType, check_can_cance
 from stockyard.domain.master import PackLevel
 from stockyard.services import audit
 from stockyard.services import masterdata as md
+from stockyard.services.browse import View
 from stockyard.services.document_lines import base_quantity, sku_of, skus_of, uom_of
 
 Row = dict[str, Any]
@@ -163,6 +164,30 @@ def list_receipts(db: Database, principal: Principal, *, warehouse_id: int | Non
             for row in db.read(lambda conn: [dict(x._mapping) for x in conn.execute(query)])]
     page = rows[:limit]
     return page, (page[-1]["id"] if len(rows) > limit else None)
+
+
+def receipt_view(principal: Principal) -> View:
+    """Receipts in the caller's scope for the console's list, with expected and received totals per receipt,
+    newest first by default."""
+    r, line = t.receipt, t.receipt_line
+    totals = (select(line.c.receipt_id, func.sum(line.c.expected_quantity).label("expected"),
+                     func.sum(line.c.received_quantity).label("received"), func.count().label("lines"))
+              .group_by(line.c.receipt_id).subquery())
+    query = (select(r.c.id, r.c.external_ref, r.c.type, r.c.status, r.c.owner_id, t.owner.c.code.label("owner"),
+                    r.c.warehouse_id, t.warehouse.c.code.label("warehouse"), r.c.expected_date, r.c.created_at,
+                    func.coalesce(totals.c.lines, 0).label("lines"),
+                    func.coalesce(totals.c.expected, 0).label("expected"),
+                    func.coalesce(totals.c.received, 0).label("received"))
+             .join(t.owner, t.owner.c.id == r.c.owner_id).join(t.warehouse, t.warehouse.c.id == r.c.warehouse_id)
+             .outerjoin(totals, totals.c.receipt_id == r.c.id))
+    scope = md.all_of(md.within(r.c.warehouse_id, principal.warehouse_ids), md.within(r.c.owner_id,
+                                                                                        principal.owner_ids))
+    if scope is not None:
+        query = query.where(scope)
+    return View(query, filters=("status", "type", "owner", "warehouse"), search=("external_ref",),
+                sortable=("id", "external_ref", "type", "status", "owner", "warehouse", "expected_date",
+                          "created_at", "expected", "received"),
+                default_sort="id", default_desc=True)
 
 
 def check_not_transfer(conn: Connection, receipt_id: int) -> None:

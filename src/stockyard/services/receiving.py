@@ -18,7 +18,7 @@ from stockyard.db import ledger as repo
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
 from stockyard.domain.access import Principal
-from stockyard.domain.errors import DomainError, InvalidInput
+from stockyard.domain.errors import DomainError, InvalidInput, NotFound
 from stockyard.domain.gs1 import Scan, parse_scan
 from stockyard.domain.inbound import (
     QcResult,
@@ -33,6 +33,7 @@ from stockyard.domain.master import PackLevel, to_base
 from stockyard.domain.stock import Bucket, Movement, PostingRequest, StockItem, StockStatus, VirtualKind
 from stockyard.services import audit, ledger, putaway, receipts
 from stockyard.services import masterdata as md
+from stockyard.services.browse import View
 from stockyard.services.document_lines import packs_of
 from stockyard.services.scanning import by_barcode
 from stockyard.services.stock import StockLine, resolve_lots
@@ -376,3 +377,44 @@ def qc_queue(db: Database, principal: Principal, warehouse_id: int | None = None
     if clause is not None:
         query = query.where(clause)
     return db.read(lambda conn: [dict(r._mapping) for r in conn.execute(query)])
+
+
+def _qc_scope(principal: Principal) -> md.Clause | None:
+    b = t.balance
+    zones = None
+    if principal.zone_ids is not None:
+        zones = b.c.location_id.in_(select(t.location.c.id).where(t.location.c.zone_id.in_(sorted(principal.zone_ids))))
+    return md.all_of(md.within(b.c.warehouse_id, principal.warehouse_ids),
+                     md.within(b.c.owner_id, principal.owner_ids), zones)
+
+
+def _qc_query(principal: Principal) -> Any:
+    b, loc, lot = t.balance, t.location, t.lot
+    query = (select(b.c.id, b.c.owner_id, t.owner.c.code.label("owner"), b.c.sku_id, t.sku.c.code.label("sku"),
+                    t.sku.c.name.label("sku_name"), b.c.lot_id, lot.c.number.label("lot"), b.c.serial,
+                    b.c.warehouse_id, t.warehouse.c.code.label("warehouse"), b.c.location_id,
+                    loc.c.code.label("location"), b.c.container_id, b.c.on_hand, b.c.updated_at)
+             .join(t.owner, t.owner.c.id == b.c.owner_id).join(t.sku, t.sku.c.id == b.c.sku_id)
+             .join(t.warehouse, t.warehouse.c.id == b.c.warehouse_id).join(loc, loc.c.id == b.c.location_id)
+             .outerjoin(lot, lot.c.id == b.c.lot_id)
+             .where(b.c.status == StockStatus.QC.value, b.c.on_hand > 0, ~b.c.is_virtual))
+    clause = _qc_scope(principal)
+    return query if clause is None else query.where(clause)
+
+
+def qc_view(principal: Principal) -> View:
+    """The QC queue for the console's list: the same balances as :func:`qc_queue`, with their names, the longest
+    waiting first by default."""
+    return View(_qc_query(principal), filters=("owner", "warehouse", "sku", "location"),
+                search=("sku", "sku_name", "lot", "location"),
+                sortable=("id", "owner", "sku", "lot", "warehouse", "location", "on_hand", "updated_at"),
+                default_sort="updated_at")
+
+
+def qc_item(db: Database, principal: Principal, balance_id: int) -> Row:
+    """One stock item waiting for inspection, or 404 when it is not in QC or outside the principal's scope."""
+    query = _qc_query(principal).where(t.balance.c.id == balance_id)
+    row = db.read(lambda conn: conn.execute(query).first())
+    if row is None:
+        raise NotFound(f"no stock {balance_id} waits for inspection", field="balance_id")
+    return dict(row._mapping)

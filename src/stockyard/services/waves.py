@@ -36,6 +36,7 @@ from stockyard.domain.waves import (
 )
 from stockyard.services import audit, orders, replenishment
 from stockyard.services import masterdata as md
+from stockyard.services.browse import View
 
 Row = dict[str, Any]
 PICK = "pick"
@@ -253,6 +254,43 @@ def list_waves(db: Database, principal: Principal, *, warehouse_id: int | None =
     rows = db.read(lambda conn: [dict(r._mapping) for r in conn.execute(query)])
     page = rows[:limit]
     return page, (page[-1]["id"] if len(rows) > limit else None)
+
+
+def wavable_orders(db: Database, principal: Principal, *, limit: int = 500) -> list[Row]:
+    """Orders in the caller's scope that a new wave may take (open, not held, in no wave), the most urgent
+    first, with their warehouse, for choosing a wave's orders by hand."""
+    o = t.shipment_order
+    query = (select(o.c.id, o.c.external_ref, o.c.status, o.c.priority, o.c.requested_ship_date, o.c.warehouse_id,
+                    t.warehouse.c.code.label("warehouse"), t.owner.c.code.label("owner"))
+             .join(t.warehouse, t.warehouse.c.id == o.c.warehouse_id).join(t.owner, t.owner.c.id == o.c.owner_id)
+             .where(o.c.status.in_([s.value for s in OPEN_STATUSES]), ~o.c.on_hold, o.c.wave_id.is_(None))
+             .order_by(o.c.priority.desc(), o.c.id).limit(limit))
+    scope = md.all_of(md.within(o.c.warehouse_id, principal.warehouse_ids), md.within(o.c.owner_id,
+                                                                                        principal.owner_ids))
+    if scope is not None:
+        query = query.where(scope)
+    rows: list[Row] = db.read(lambda conn: [dict(r._mapping) for r in conn.execute(query)])
+    return rows
+
+
+def wave_view(principal: Principal) -> View:
+    """Waves in the caller's warehouses for the console's list, with their order and trip counts and how many
+    trips are done, newest first by default."""
+    w, o, p = t.wave, t.shipment_order, t.pick_trip
+    order_count = (select(func.count()).where(o.c.wave_id == w.c.id).correlate(w).scalar_subquery())
+    trip_count = (select(func.count()).where(p.c.wave_id == w.c.id).correlate(w).scalar_subquery())
+    trips_done = (select(func.count()).where(p.c.wave_id == w.c.id, p.c.status == "done")
+                  .correlate(w).scalar_subquery())
+    query = (select(w.c.id, w.c.status, w.c.pick_mode, w.c.warehouse_id, t.warehouse.c.code.label("warehouse"),
+                    order_count.label("orders"), trip_count.label("trips"), trips_done.label("trips_done"),
+                    w.c.created_by, w.c.created_at, w.c.released_at)
+             .join(t.warehouse, t.warehouse.c.id == w.c.warehouse_id))
+    scope = md.within(w.c.warehouse_id, principal.warehouse_ids)
+    if scope is not None:
+        query = query.where(scope)
+    return View(query, filters=("status", "pick_mode", "warehouse"), search=("created_by",),
+                sortable=("id", "status", "pick_mode", "warehouse", "created_at", "released_at"),
+                default_sort="id", default_desc=True)
 
 
 def cancel_wave(db: Database, principal: Principal, wave_id: int) -> Row:

@@ -9,7 +9,18 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from stockyard.config import get_settings
-from stockyard.web.routes import admin, dashboard, handheld, inbound, inventory, maps, masterdata, outbound, session
+from stockyard.web.routes import (
+    admin,
+    dashboard,
+    handheld,
+    handheld_outbound,
+    inbound,
+    inventory,
+    maps,
+    masterdata,
+    outbound,
+    session,
+)
 
 STATIC = Path(__file__).parent / "static"
 # The front-end libraries the console uses, as npm installed them (package.json and its lock at the root).
@@ -36,6 +47,7 @@ def install(app: FastAPI) -> None:
         return FileResponse(path, media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (session, dashboard, masterdata, maps, inbound, outbound, inventory, admin, handheld):
+    for module in (session, dashboard, masterdata, maps, inbound, outbound, inventory, admin, handheld,
+                   handheld_outbound):
         router = module.router
         app.include_router(router)
