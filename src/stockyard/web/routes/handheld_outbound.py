@@ -1,0 +1,392 @@
+"""Handheld screens of outbound work: pick, sort to the wall, check and pack, ship.
+
+One task at a time, one scan field per step. A step's state travels in the hidden fields of its scan form and in
+the page's URL (pushed after every step, so a reload shows the same step); nothing is kept on the server between
+scans. A scan answers the step the state is at: the route parses it, calls the service the API calls, and renders
+the next step in place of ``#step``. A wrong scan raises the service's error, which the console shows as the red
+feedback, leaving the step as it was."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from stockyard.api.deps import get_db
+from stockyard.db.engine import Database
+from stockyard.domain.access import Principal
+from stockyard.domain.errors import InvalidInput
+from stockyard.services import orders, packing, picking, waves
+from stockyard.web import core
+from stockyard.web.deps import Csrf, page
+from stockyard.web.i18n import N_
+
+router = APIRouter(include_in_schema=False)
+
+Picker = Annotated[Principal, page("outbound.pick")]
+Packer = Annotated[Principal, page("outbound.pack")]
+Shipper = Annotated[Principal, page("outbound.ship")]
+MAX_VALUE = 200  # longest value a step's field may carry (a GS1 scan is at most 200 characters)
+Gettext = Callable[[str], str]
+
+
+@dataclass
+class Step:
+    """What the screen shows next: the step's name, its state (hidden fields and URL) and what it displays."""
+
+    at: str
+    state: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    ok: str | None = None  # the green line about what the last scan did
+
+
+Show = Callable[[Database, Principal, dict[str, str]], Step]
+Answer = Callable[[Database, Principal, dict[str, str], str | None, str | None, Gettext], Step]
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    title: str
+    keys: tuple[str, ...]  # the state's fields
+    show: Show
+    answer: Answer  # (db, principal, state, scan, command, _) -> the next step
+
+
+# ---------------------------------------------------------------- the frame of every flow
+
+
+def _state(source: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
+    state = {}
+    for key in keys:
+        value = source.get(key)
+        if isinstance(value, str) and value.strip():
+            if len(value) > MAX_VALUE:
+                raise InvalidInput(f"at most {MAX_VALUE} characters", field=key)
+            state[key] = value.strip()
+    return state
+
+
+def _render(request: Request, principal: Principal, flow: Flow, step: Step) -> Response:
+    state = {**step.state, "at": step.at} if step.at else step.state
+    url = f"/m/{flow.name}" + (f"?{urlencode(state)}" if state else "")
+    context = {"title": flow.title, "action": f"/m/{flow.name}", "at": step.at, "state": state, "ok": step.ok,
+               "template": f"handheld/out_{flow.name}.html", **step.context}
+    if core.is_htmx(request):
+        return core.render(request, "handheld/out_fragment.html", context, principal=principal,
+                           headers={"HX-Push-Url": url})
+    return core.render(request, "handheld/out_flow.html", {**context, "flash": step.ok}, principal=principal)
+
+
+def _get(request: Request, principal: Principal, flow: Flow) -> Response:
+    state = _state(request.query_params, flow.keys)
+    return _render(request, principal, flow, flow.show(get_db(request), principal, state))
+
+
+async def _post(request: Request, principal: Principal, flow: Flow) -> Response:
+    form = await request.form()
+    state = _state(form, flow.keys)
+    scan, command = form.get("scan"), form.get("command")
+    scan = scan.strip() if isinstance(scan, str) and scan.strip() else None
+    command = command if isinstance(command, str) and command else None
+    if scan is None and command is None:
+        raise InvalidInput("scan or type something first", field="scan")
+    if scan is not None and len(scan) > MAX_VALUE:
+        raise InvalidInput(f"at most {MAX_VALUE} characters", field="scan")
+    step = flow.answer(get_db(request), principal, state, scan, command, core.gettext_for(request))
+    return _render(request, principal, flow, step)
+
+
+def _id(state: Mapping[str, str], key: str) -> int | None:
+    value = state.get(key)
+    if value is None:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInput("not a number the page sent; start again from the menu", field=key)
+    return int(value)
+
+
+def _number(text: str | None, name: str) -> int:
+    """A scanned or typed document number (a trip, a wave): digits, optionally after a letter prefix."""
+    value = (text or "").strip().upper().lstrip("TWR#")
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInput("scan or type the number", field=name)
+    return int(value)
+
+
+def _quantity(text: str | None) -> Decimal:
+    try:
+        value = Decimal((text or "").replace(",", "."))
+    except InvalidOperation:
+        raise InvalidInput("type the quantity as a number", field="quantity") from None
+    exponent = value.as_tuple().exponent
+    if not value.is_finite() or value <= 0 or not isinstance(exponent, int) or exponent < -6 \
+            or value >= Decimal(10) ** 13:
+        raise InvalidInput("must be a positive number", field="quantity")
+    return value
+
+
+def _need(scan: str | None) -> str:
+    if scan is None:
+        raise InvalidInput("scan or type something first", field="scan")
+    return scan
+
+
+# ---------------------------------------------------------------- pick (拣货)
+
+
+PICK_KEYS = ("trip", "task", "at", "location", "item", "lot")
+
+
+def _pick_show(db: Database, principal: Principal, state: dict[str, str]) -> Step:
+    trip_id = _id(state, "trip")
+    if trip_id is None:
+        return _trips(db, principal)
+    stop = picking.next_stop(db, principal, trip_id)
+    task = stop["task"]
+    if task is None:
+        return Step("done", {"trip": str(trip_id)}, {"stop": stop})
+    at = state.get("at", "location")
+    if str(task["id"]) != state.get("task") or at not in ("location", "item", "lot", "qty"):
+        at, state = "location", {}  # the stop of the state is done (a reload later): the trip's next one
+    kept: dict[str, str] = {k: state[k] for k in ("location", "item", "lot") if k in state}
+    return Step(at, {"trip": str(trip_id), "task": str(task["id"]), **kept}, {"stop": stop, "task": task})
+
+
+def _trips(db: Database, principal: Principal) -> Step:
+    """The open trips the person may take: their own first, then those nobody has taken."""
+    trips = [r for r in picking.list_trips(db, principal, status="open", limit=500)
+             if r["assigned_to"] in (None, principal.name)]
+    trips.sort(key=lambda r: (r["assigned_to"] is None, r["id"]))
+    return Step("", {}, {"trips": trips[:20]})
+
+
+def _pick_answer(db: Database, principal: Principal, state: dict[str, str], scan: str | None,
+                 command: str | None, _: Gettext) -> Step:
+    trip_id, task_id, at = _id(state, "trip"), _id(state, "task"), state.get("at")
+    if trip_id is None or task_id is None or at in (None, "done"):
+        trip = _number(command or scan, "trip")
+        picking.start_trip(db, principal, trip)
+        taken = _pick_show(db, principal, {"trip": str(trip)})
+        taken.ok = _("Trip %(n)s is yours") % {"n": trip}
+        return taken
+    scanned = _need(scan)
+    base = {"trip": str(trip_id), "task": str(task_id)}
+    if at == "location":
+        picking.check_pick_step(db, principal, task_id, scanned)
+        return Step("item", {**base, "location": scanned}, _stop_context(db, principal, trip_id),
+                    ok=_("Location %(code)s") % {"code": scanned})
+    location = state.get("location", "")
+    if at == "item":
+        checked = picking.check_pick_step(db, principal, task_id, location, scanned)
+        state = {**base, "location": location, "item": scanned}
+        if checked["lot_number"]:
+            state["lot"] = checked["lot_number"]
+        return Step("lot" if checked["needs_lot"] else "qty", state, _stop_context(db, principal, trip_id),
+                    ok=_("Item %(code)s") % {"code": scanned})
+    item, lot = state.get("item", ""), state.get("lot")
+    if at == "lot":
+        picking.check_pick_step(db, principal, task_id, location, item, scanned)
+        return Step("qty", {**base, "location": location, "item": item, "lot": scanned},
+                    _stop_context(db, principal, trip_id), ok=_("Lot %(code)s") % {"code": scanned})
+    quantity = _quantity(scanned)
+    picking.confirm_pick(db, principal, task_id, picking.PickScan(location, item, quantity, lot_number=lot))
+    step = _pick_show(db, principal, {"trip": str(trip_id)})
+    step.ok = _("Picked %(qty)s of %(sku)s") % {"qty": quantity.normalize(), "sku": item}
+    return step
+
+
+def _stop_context(db: Database, principal: Principal, trip_id: int) -> dict[str, Any]:
+    stop = picking.next_stop(db, principal, trip_id)
+    return {"stop": stop, "task": stop["task"]}
+
+
+PICK = Flow("pick", N_("Pick"), PICK_KEYS, _pick_show, _pick_answer)
+
+
+@router.get("/m/pick")
+def pick_page(request: Request, principal: Picker) -> Response:
+    return _get(request, principal, PICK)
+
+
+@router.post("/m/pick", dependencies=[Csrf])
+async def pick_scan(request: Request, principal: Picker) -> Response:
+    return await _post(request, principal, PICK)
+
+
+# ---------------------------------------------------------------- sort to the wall (播种)
+
+
+SORT_KEYS = ("wave", "at", "slot", "order", "sku")
+
+
+def _sort_show(db: Database, principal: Principal, state: dict[str, str]) -> Step:
+    wave_id = _id(state, "wave")
+    if wave_id is None:
+        return Step("", {})
+    wave = waves.get_wave(db, principal, wave_id)
+    if state.get("at") == "slot" and "slot" in state:
+        return Step("slot", {k: state[k] for k in SORT_KEYS if k in state and k != "at"}, {"wave": wave})
+    return Step("item", {"wave": str(wave_id)}, {"wave": wave})
+
+
+def _sort_answer(db: Database, principal: Principal, state: dict[str, str], scan: str | None,
+                 command: str | None, _: Gettext) -> Step:
+    wave_id, at, scanned = _id(state, "wave"), state.get("at"), _need(scan)
+    if wave_id is None or at not in ("item", "slot"):
+        wave = waves.get_wave(db, principal, _number(scanned, "wave"))
+        return Step("item", {"wave": str(wave["id"])}, {"wave": wave},
+                    ok=_("Wave %(n)s") % {"n": wave["id"]})
+    wave = waves.get_wave(db, principal, wave_id)
+    if at == "item":
+        sorted_ = packing.sort_item(db, principal, wave_id, packing.ItemScan(scanned))
+        state = {"wave": str(wave_id), "slot": str(sorted_["slot"]), "order": str(sorted_["external_ref"]),
+                 "sku": str(sorted_["sku_code"])}
+        ok = _("Order %(ref)s is complete: to check") % {"ref": sorted_["external_ref"]} \
+            if sorted_["slot_full"] else None
+        return Step("slot", state, {"wave": wave}, ok=ok)
+    slot = state.get("slot", "")
+    # The item is already counted into its slot; scanning the slot's label proves it went into the right one.
+    if scanned.upper().lstrip("S#") != slot:
+        raise InvalidInput(f"this is not slot {slot}: put the item into slot {slot}", field="slot",
+                           code="wrong_slot")
+    return Step("item", {"wave": str(wave_id)}, {"wave": wave},
+                ok=_("Sorted into slot %(slot)s") % {"slot": slot})
+
+
+SORT = Flow("sort", N_("Sort to wall"), SORT_KEYS, _sort_show, _sort_answer)
+
+
+@router.get("/m/sort")
+def sort_page(request: Request, principal: Picker) -> Response:
+    return _get(request, principal, SORT)
+
+
+@router.post("/m/sort", dependencies=[Csrf])
+async def sort_scan(request: Request, principal: Picker) -> Response:
+    return await _post(request, principal, SORT)
+
+
+# ---------------------------------------------------------------- check and pack (复核 / 打包)
+
+
+PACK_KEYS = ("order", "package", "at")
+
+
+def _order_context(db: Database, principal: Principal, order_id: int) -> dict[str, Any]:
+    """The order and its packages, with what is left to check of each line."""
+    order = orders.get_order(db, principal, order_id)
+    slotted = order["sort_slot"] is not None
+    left = [{"sku_code": line["sku_code"], "sku_name": line["sku_name"],
+             "left": (line["sorted_quantity"] if slotted else line["picked_quantity"]) - line["packed_quantity"]}
+            for line in order["lines"]]
+    return {"order": order, "left": [x for x in left if x["left"] > 0],
+            "packages": packing.list_packages(db, principal, order_id)}
+
+
+def _pack_show(db: Database, principal: Principal, state: dict[str, str]) -> Step:
+    order_id, package_id = _id(state, "order"), _id(state, "package")
+    if order_id is None or package_id is None:
+        return Step("", {})
+    context = _order_context(db, principal, order_id)
+    package = next((p for p in context["packages"] if p["id"] == package_id), None)
+    if package is None:
+        raise InvalidInput("not a package of this order; start again from the menu", field="package")
+    at = "closed" if package["status"] != "open" else state.get("at", "item")
+    if at not in ("item", "close", "closed"):
+        at = "item"
+    return Step(at, {"order": str(order_id), "package": str(package_id)}, {**context, "package": package})
+
+
+def _pack_answer(db: Database, principal: Principal, state: dict[str, str], scan: str | None,
+                 command: str | None, _: Gettext) -> Step:
+    order_id, package_id, at = _id(state, "order"), _id(state, "package"), state.get("at")
+    if order_id is None or package_id is None or at not in ("item", "close", "closed") or (
+            at == "closed" and command != "next"):
+        found = packing.find_order(db, principal, _need(scan))
+        open_ = next((p for p in found["packages"] if p["status"] == "open"), None)
+        package = open_ or packing.open_package(db, principal, found["id"], packing.NewPackage())
+        return _pack_step(db, principal, found["id"], package["id"], "item",
+                          _("Package %(n)s of order %(ref)s opened") % {"n": package["package_no"],
+                                                                       "ref": found["external_ref"]})
+    if at == "closed":  # command "next": the order's next package
+        package = packing.open_package(db, principal, order_id, packing.NewPackage())
+        return _pack_step(db, principal, order_id, package["id"], "item",
+                          _("Package %(n)s opened") % {"n": package["package_no"]})
+    if at == "item" and command is None:
+        packed = packing.pack_item(db, principal, package_id, packing.ItemScan(_need(scan)))
+        ok = _("Checked %(sku)s: %(n)s left on the order") % {"sku": packed["sku_code"],
+                                                              "n": packed["order_left"].normalize()}
+        return _pack_step(db, principal, order_id, package_id, "close" if packed["order_left"] <= 0 else "item",
+                          ok)
+    if at == "item":  # command "close": close this package now, though items are left
+        return _pack_step(db, principal, order_id, package_id, "close", None)
+    closed = packing.close_package(db, principal, package_id, packing.ClosePackage(tracking_number=scan))
+    ok = _("Order packed: it goes to shipping") if closed["order_status"] == "packed" else _("Package closed")
+    return _pack_step(db, principal, order_id, package_id, "closed", ok)
+
+
+def _pack_step(db: Database, principal: Principal, order_id: int, package_id: int, at: str,
+               ok: str | None) -> Step:
+    step = _pack_show(db, principal, {"order": str(order_id), "package": str(package_id), "at": at})
+    step.ok = ok
+    return step
+
+
+PACK = Flow("pack", N_("Check and pack"), PACK_KEYS, _pack_show, _pack_answer)
+
+
+@router.get("/m/pack")
+def pack_page(request: Request, principal: Packer) -> Response:
+    return _get(request, principal, PACK)
+
+
+@router.post("/m/pack", dependencies=[Csrf])
+async def pack_scan(request: Request, principal: Packer) -> Response:
+    return await _post(request, principal, PACK)
+
+
+# ---------------------------------------------------------------- ship (发货)
+
+
+SHIP_KEYS = ("order", "at")
+
+
+def _ship_show(db: Database, principal: Principal, state: dict[str, str]) -> Step:
+    order_id = _id(state, "order")
+    if order_id is None:
+        return Step("", {})
+    order = orders.get_order(db, principal, order_id)
+    return Step("confirm", {"order": str(order_id)},
+                {"order": order, "packages": packing.list_packages(db, principal, order_id)})
+
+
+def _ship_answer(db: Database, principal: Principal, state: dict[str, str], scan: str | None,
+                 command: str | None, _: Gettext) -> Step:
+    order_id = _id(state, "order")
+    if order_id is None or state.get("at") != "confirm":
+        found = packing.find_order(db, principal, _need(scan))
+        return _ship_show(db, principal, {"order": str(found["id"])})
+    # Scanning the order (or a package of it) again confirms as the button does.
+    if command != "confirm" and packing.find_order(db, principal, _need(scan))["id"] != order_id:
+        raise InvalidInput("this is another order: scan the order on screen", field="scan", code="other_order")
+    shipped = packing.ship(db, principal, order_id)
+    return Step("", {}, ok=_("Order %(ref)s shipped") % {"ref": shipped["external_ref"]})
+
+
+SHIP = Flow("ship", N_("Ship"), SHIP_KEYS, _ship_show, _ship_answer)
+
+
+@router.get("/m/ship")
+def ship_page(request: Request, principal: Shipper) -> Response:
+    return _get(request, principal, SHIP)
+
+
+@router.post("/m/ship", dependencies=[Csrf])
+async def ship_scan(request: Request, principal: Shipper) -> Response:
+    return await _post(request, principal, SHIP)
