@@ -13,6 +13,7 @@ from stockyard.api.app import create_app
 from stockyard.db.engine import Database
 from stockyard.domain.access import SYSTEM
 from stockyard.services import access
+from tests.conftest import _suspend_audit_triggers
 from tests.e2e.support import API, create, ok
 from tests.helpers import bearer
 
@@ -63,16 +64,13 @@ def test_the_verify_button_says_whether_the_audit_chain_holds(db: Database) -> N
         token = _csrf(browser, "/admin/audit")
         verdict = browser.post("/admin/audit/verify", headers={"X-CSRF-Token": token, "HX-Request": "true"})
         assert verdict.status_code == 200 and "verdict-ok" in verdict.text
-        if db.engine.dialect.name == "sqlite":  # break the chain behind the triggers' back
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP TRIGGER IF EXISTS audit_entry_no_update"))
-                triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type='trigger' "
-                                             "AND tbl_name='audit_entry'")).scalars().all()
-                for name in triggers:
-                    conn.execute(text(f"DROP TRIGGER {name}"))
-                conn.execute(text("UPDATE audit_entry SET actor = 'mallory' WHERE seq = 1"))
-            broken = browser.post("/admin/audit/verify", headers={"X-CSRF-Token": token, "HX-Request": "true"})
-            assert "verdict-broken" in broken.text
+        with db.engine.begin() as conn:  # break the chain behind the triggers' back, and put them back
+            restore = _suspend_audit_triggers(conn, db.dialect)
+            conn.execute(text("UPDATE audit_entry SET actor = 'mallory' WHERE seq = 1"))
+            for statement in restore:
+                conn.execute(text(statement))
+        broken = browser.post("/admin/audit/verify", headers={"X-CSRF-Token": token, "HX-Request": "true"})
+        assert "verdict-broken" in broken.text
         assert browser.post("/admin/audit/verify", headers={"HX-Request": "true"}).status_code == 422
 
 
