@@ -18,13 +18,12 @@ from stockyard.db import tables as t
 from stockyard.db.engine import Database
 from stockyard.domain.access import Principal
 from stockyard.domain.errors import Conflict, InvalidInput, NotFound
-from stockyard.domain.gs1 import parse_scan
 from stockyard.domain.inbound import ReceiptStatus
 from stockyard.domain.master import PackLevel
 from stockyard.domain.stock import StockStatus
-from stockyard.services import counts, receipts
+from stockyard.services import counts, putaway, receipts
 from stockyard.services import masterdata as md
-from stockyard.services.scanning import by_barcode
+from stockyard.services.scanning import by_barcode, read_scan, sku_of_scan
 
 OPEN = "open"
 PUTAWAY = "putaway"  # the kind of task
@@ -165,24 +164,16 @@ def receiving_item(db: Database, principal: Principal, receipt_id: int, text: st
     does not order."""
     def work(conn: Connection) -> ReceivingItem:
         head = receipts.visible(conn, principal, receipt_id)
-        try:
-            scan = parse_scan(text)
-        except InvalidInput as error:
-            error.field = field
-            raise
-        gtin = scan.gtin or scan.content_gtin
-        found = by_barcode(conn, head["owner_id"], gtin, scan.raw) if (gtin or scan.kind == "plain") else None
-        if found is None:
-            raise InvalidInput(f"no SKU of this owner has the barcode {gtin or scan.raw}", field=field,
-                               code="unknown_barcode")
-        sku = conn.execute(select(t.sku).where(t.sku.c.id == found[0])).one()
+        scan = read_scan(text, field=field)
+        sku_id, level = sku_of_scan(conn, head["owner_id"], scan, field=field)
+        sku = conn.execute(select(t.sku).where(t.sku.c.id == sku_id)).one()
         rl = t.receipt_line
         lines = conn.execute(select(rl.c.expected_lot).where(rl.c.receipt_id == receipt_id,
                                                              rl.c.sku_id == sku.id).order_by(rl.c.line_no)).all()
         if not lines:
             raise InvalidInput(f"{sku.code} is not on this receipt", field=field, code="sku_not_on_receipt")
         return ReceivingItem(
-            sku_id=int(sku.id), sku_code=str(sku.code), sku_name=str(sku.name), level=found[1], lot=scan.lot,
+            sku_id=int(sku.id), sku_code=str(sku.code), sku_name=str(sku.name), level=level, lot=scan.lot,
             expiry=scan.expiry, serial=scan.serial, count=scan.count,
             needs_lot=bool(sku.lot_control) and not scan.lot,
             needs_expiry=bool(sku.expiry_control) and scan.expiry is None,
@@ -211,25 +202,13 @@ class TaskView:
     container_lpn: str | None
 
 
-def _task_scope(principal: Principal) -> md.Clause | None:
-    # The scope putaway.visible_task applies: the principal's warehouses and owners; a zone-scoped operator
-    # sees the tasks that start or end in one of its zones.
-    k = t.task
-    zones = None
-    if principal.zone_ids is not None:
-        in_zones = select(t.location.c.id).where(t.location.c.zone_id.in_(sorted(principal.zone_ids)))
-        zones = k.c.from_location_id.in_(in_zones) | k.c.to_location_id.in_(in_zones)
-    return md.all_of(md.within(k.c.warehouse_id, principal.warehouse_ids),
-                     md.within(k.c.owner_id, principal.owner_ids), zones)
-
-
 def next_task(db: Database, principal: Principal, kind: str, *, after: int | None = None) -> TaskView | None:
     """The person's next open task of ``kind``: those assigned to them first, then unassigned ones, oldest
     first; ``after`` skips to the task after that one (wrapping round)."""
     k = t.task
     query = select(k.c.id).where(k.c.kind == kind, k.c.status == OPEN,
                                  or_(k.c.assigned_to.is_(None), k.c.assigned_to == principal.name))
-    clause = _task_scope(principal)
+    clause = putaway.task_scope(principal)
     if clause is not None:
         query = query.where(clause)
     query = query.order_by(k.c.assigned_to.is_(None), k.c.id)
@@ -250,7 +229,7 @@ def task(db: Database, principal: Principal, task_id: int, kind: str) -> TaskVie
                         c.c.lpn.label("lpn"))
                  .join(s, s.c.id == k.c.sku_id).outerjoin(lot, lot.c.id == k.c.lot_id)
                  .outerjoin(c, c.c.id == k.c.from_container_id).where(k.c.id == task_id))
-        clause = _task_scope(principal)
+        clause = putaway.task_scope(principal)
         if clause is not None:
             query = query.where(clause)
         row = conn.execute(query).first()
@@ -315,11 +294,7 @@ def stock_here(db: Database, principal: Principal, location_id: int, text: str, 
                field: str = "scan") -> list[StockHere]:
     """The movable stock in a location of the item a scan names (its lot and serial too, when the barcode
     carries them); 422 naming ``field`` when the barcode is unknown or the item is not there."""
-    try:
-        scan = parse_scan(text)
-    except InvalidInput as error:
-        error.field = field
-        raise
+    scan = read_scan(text, field=field)
 
     def work(conn: Connection) -> list[StockHere]:
         shelf = md.require(conn, principal, "location_id", md.LOCATION, location_id)
@@ -452,11 +427,7 @@ def count_line(db: Database, principal: Principal, count_id: int, line_id: int) 
 
 def check_count_item(db: Database, task: CountTask, text: str, *, field: str = "scan") -> None:
     """The scanned item must be the line's SKU (and lot or serial, when the barcode carries them)."""
-    try:
-        scan = parse_scan(text)
-    except InvalidInput as error:
-        error.field = field
-        raise
+    scan = read_scan(text, field=field)
     gtin = scan.gtin or scan.content_gtin
     found = db.read(lambda conn: by_barcode(conn, task.owner_id, gtin, scan.raw))
     if found is None or found[0] != task.sku_id:

@@ -16,9 +16,10 @@ from sqlalchemy import Connection, func, or_, select
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
 from stockyard.domain.access import Principal
-from stockyard.domain.errors import InvalidInput, NotFound
-from stockyard.domain.gs1 import Scan, parse_scan
+from stockyard.domain.errors import NotFound
+from stockyard.domain.gs1 import Scan
 from stockyard.services import masterdata as md
+from stockyard.services.scanning import read_scan
 
 Kind = Literal["location", "container", "sku", "lot", "serial"]
 MAX_STOCK_ROWS = 50
@@ -51,11 +52,7 @@ class Finding:
 def what_is(db: Database, principal: Principal, text: str, *, field: str = "scan") -> list[Finding]:
     """Everything in the principal's scope the scan names, with its stock; 404 naming ``field`` when nothing
     is known by it."""
-    try:
-        scan = parse_scan(text)
-    except InvalidInput as error:
-        error.field = field
-        raise
+    scan = read_scan(text, field=field)
 
     def work(conn: Connection) -> list[Finding]:
         found = [*_locations(conn, principal, scan), *_containers(conn, principal, scan),

@@ -326,7 +326,7 @@ def list_tasks(db: Database, principal: Principal, *, warehouse_id: int | None =
     for column, value in ((k.c.warehouse_id, warehouse_id), (k.c.status, status), (k.c.receipt_id, receipt_id)):
         if value is not None:
             query = query.where(column == value)
-    clause = _task_scope(principal)
+    clause = task_scope(principal)
     if clause is not None:
         query = query.where(clause)
     return db.read(lambda conn: [dict(r._mapping) for r in conn.execute(query)])
@@ -345,7 +345,7 @@ def task_view(principal: Principal) -> View:
              .join(t.warehouse, t.warehouse.c.id == k.c.warehouse_id).join(t.owner, t.owner.c.id == k.c.owner_id)
              .join(t.sku, t.sku.c.id == k.c.sku_id).join(source, source.c.id == k.c.from_location_id)
              .outerjoin(target, target.c.id == k.c.to_location_id).where(k.c.kind == "putaway"))
-    clause = _task_scope(principal)
+    clause = task_scope(principal)
     if clause is not None:
         query = query.where(clause)
     return View(query, filters=("status", "warehouse", "owner", "sku", "receipt_id"),
@@ -361,7 +361,7 @@ def get_task(db: Database, principal: Principal, task_id: int) -> Row:
 
 def visible_task(conn: Connection, principal: Principal, task_id: int, *, lock: bool = False) -> Row:
     query = select(t.task).where(t.task.c.id == task_id)
-    clause = _task_scope(principal)
+    clause = task_scope(principal)
     if clause is not None:
         query = query.where(clause)
     row = conn.execute(query.with_for_update() if lock else query).first()
@@ -370,7 +370,7 @@ def visible_task(conn: Connection, principal: Principal, task_id: int, *, lock: 
     return dict(row._mapping)
 
 
-def _task_scope(principal: Principal) -> md.Clause | None:
+def task_scope(principal: Principal) -> md.Clause | None:
     """Tasks of the principal's warehouses and owners; a zone-scoped operator sees those that start or end in
     one of its zones."""
     k = t.task

@@ -40,17 +40,28 @@ def by_barcode(conn: Connection, owner_id: int, gtin: str | None, raw: str) -> t
     return int(row.sku_id), PackLevel(row.pack_level)
 
 
-def scanned_item(conn: Connection, owner_id: int, text: str, *, field: str = "scan") -> ScannedItem:
-    """The owner's SKU a scan names, with what the barcode itself says about lot, serial and expiry;
-    422 naming ``field`` when nothing of this owner has that barcode."""
+def read_scan(text: str, *, field: str) -> Scan:
+    """The scan parsed; a malformed GS1 barcode is a 422 naming ``field`` (the form's field, not the parser's)."""
     try:
-        scan: Scan = parse_scan(text)
+        return parse_scan(text)
     except InvalidInput as error:
         error.field = field
         raise
+
+
+def sku_of_scan(conn: Connection, owner_id: int, scan: Scan, *, field: str) -> tuple[int, PackLevel]:
+    """The owner's SKU and pack level a parsed scan names; 422 naming ``field`` when none has that barcode."""
     gtin = scan.gtin or scan.content_gtin
     found = by_barcode(conn, owner_id, gtin, scan.raw) if (gtin or scan.kind == "plain") else None
     if found is None:
         raise InvalidInput(f"no SKU of this owner has the barcode {gtin or scan.raw}", field=field,
                            code="unknown_barcode")
-    return ScannedItem(found[0], found[1], scan.lot, scan.serial, scan.expiry)
+    return found
+
+
+def scanned_item(conn: Connection, owner_id: int, text: str, *, field: str = "scan") -> ScannedItem:
+    """The owner's SKU a scan names, with what the barcode itself says about lot, serial and expiry;
+    422 naming ``field`` when nothing of this owner has that barcode."""
+    scan = read_scan(text, field=field)
+    sku_id, level = sku_of_scan(conn, owner_id, scan, field=field)
+    return ScannedItem(sku_id, level, scan.lot, scan.serial, scan.expiry)

@@ -1,19 +1,15 @@
 """Handheld screens of inbound and inventory work: receive, put away, move, replenish, count, "what is this?".
 
-One task at a time, one scan field per step. A step's state travels in the hidden fields of its scan form and in
-the page's URL (pushed after every step, so a reload shows the same step); nothing is kept on the server between
-scans. A scan answers the step the state is at: the route parses it, calls the service the API calls, and
-renders the next step in place of ``#step``. A wrong scan raises the service's error, which the console shows as
-the red feedback and leaves the step as it was."""
+Each flow is a pair of functions over the shared frame (``web.handheld_frame``): ``show`` draws the step a state
+is at, ``answer`` takes a scan at that step, calls the service the API calls and returns the next step."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -26,88 +22,49 @@ from stockyard.domain.errors import InvalidInput
 from stockyard.services import counts, handheld, inventory, lookup, putaway, receiving, replenishment
 from stockyard.web import core, i18n
 from stockyard.web.deps import Csrf, page
+from stockyard.web.handheld_frame import Step, read_scan, read_state, render_step
+from stockyard.web.handheld_frame import state_id as _int
 from stockyard.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
-Receiver = Annotated[Principal, page("inbound.receive")]
-Mover = Annotated[Principal, page("inventory.move")]
-Counter = Annotated[Principal, page("inventory.count")]
-Reader = Annotated[Principal, page("stock.read")]
-MAX_VALUE = 200  # longest value a step's field may carry (a GS1 scan is at most 200 characters)
 STATUSES = {"available": N_("available"), "qc": N_("in QC"), "frozen": N_("frozen"), "damaged": N_("damaged"),
             "return_to_vendor": N_("return to vendor")}
 PACK_LEVELS = {"each": N_("each"), "inner": N_("inner packs"), "case": N_("cases"), "pallet": N_("pallets")}
-
-
-@dataclass
-class Step:
-    """What the screen shows next: the step's name, its state (hidden fields and URL) and what it displays."""
-
-    at: str
-    state: dict[str, str] = field(default_factory=dict)
-    context: dict[str, Any] = field(default_factory=dict)
-    ok: str | None = None  # the green line about what the last scan did
 
 
 @dataclass(frozen=True)
 class Flow:
     name: str
     title: str
+    permission: str
     keys: tuple[str, ...]  # the state's fields
     show: Callable[[Request, Database, Principal, dict[str, str]], Step]
     answer: Callable[[Request, Database, Principal, dict[str, str], str], Step]
 
 
-# ---------------------------------------------------------------- the frame of every flow
-
-
-def _state(source: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
-    state = {}
-    for key in keys:
-        value = source.get(key)
-        if isinstance(value, str) and value.strip():
-            if len(value) > MAX_VALUE:
-                raise InvalidInput(f"at most {MAX_VALUE} characters", field=key)
-            state[key] = value.strip()
-    return state
-
-
 def _render(request: Request, principal: Principal, flow: Flow, step: Step) -> Response:
-    url = f"/m/{flow.name}" + (f"?{urlencode(step.state)}" if step.state else "")
-    context = {"title": flow.title, "flow": flow.name, "action": f"/m/{flow.name}", "at": step.at,
-               "state": step.state, "ok": step.ok, "template": f"handheld/{flow.name}_step.html", **step.context}
-    if core.is_htmx(request):
-        return core.render(request, "handheld/fragment.html", context, principal=principal,
-                           headers={"HX-Push-Url": url})
-    return core.render(request, "handheld/flow.html", {**context, "flash": step.ok}, principal=principal)
+    return render_step(request, principal, flow=flow.name, title=flow.title, step=step, state=step.state,
+                       template=f"handheld/{flow.name}_step.html", stylesheet="handheld_inbound.css")
 
 
-def _get(request: Request, principal: Principal, flow: Flow) -> Response:
-    db = get_db(request)
-    return _render(request, principal, flow, flow.show(request, db, principal, _state(request.query_params,
-                                                                                        flow.keys)))
+def _register(flow: Flow) -> Flow:
+    """The flow's two routes: GET draws the step its URL is at, POST answers a scan."""
+    allowed: Any = page(flow.permission)  # a default, not an Annotated type: annotations are strings here
 
+    def show(request: Request, principal: Principal = allowed) -> Response:
+        state = read_state(request.query_params, flow.keys)
+        return _render(request, principal, flow, flow.show(request, get_db(request), principal, state))
 
-async def _post(request: Request, principal: Principal, flow: Flow) -> Response:
-    form = await request.form()
-    state = _state(form, flow.keys)
-    scan = form.get("scan")
-    if not isinstance(scan, str) or not scan.strip():
-        raise InvalidInput("scan or type something first", field="scan")
-    if len(scan) > MAX_VALUE:
-        raise InvalidInput(f"at most {MAX_VALUE} characters", field="scan")
-    db = get_db(request)
-    return _render(request, principal, flow, flow.answer(request, db, principal, state, scan.strip()))
-
-
-def _int(state: Mapping[str, str], key: str) -> int | None:
-    value = state.get(key)
-    if value is None:
-        return None
-    if not value.isdigit() or len(value) > 18:
-        raise InvalidInput("not a number the page sent; start again from the menu", field=key)
-    return int(value)
+    async def answer(request: Request, principal: Principal = allowed) -> Response:
+        form = await request.form()
+        state = read_state(form, flow.keys)
+        scan = read_scan(form) or ""  # required: never empty here
+        return _render(request, principal, flow, flow.answer(request, get_db(request), principal, state, scan))
+    router.add_api_route(f"/m/{flow.name}", show, methods=["GET"], name=f"handheld_{flow.name}")
+    router.add_api_route(f"/m/{flow.name}", answer, methods=["POST"], dependencies=[Csrf],
+                         name=f"handheld_{flow.name}_scan")
+    return flow
 
 
 def _quantity(text: str, field: str = "quantity") -> Decimal:
@@ -221,18 +178,9 @@ def _receive_post(request: Request, db: Database, principal: Principal, state: d
     return step
 
 
-RECEIVE = Flow("receive", N_("Receive"), ("receipt_id", "dock_id", "item", "lot", "expiry"), _receive_show,
-               _receive_answer)
+RECEIVE = _register(Flow("receive", N_("Receive"), "inbound.receive",
+                         ("receipt_id", "dock_id", "item", "lot", "expiry"), _receive_show, _receive_answer))
 
-
-@router.get("/m/receive")
-def receive_page(request: Request, principal: Receiver) -> Response:
-    return _get(request, principal, RECEIVE)
-
-
-@router.post("/m/receive", dependencies=[Csrf])
-async def receive_scan(request: Request, principal: Receiver) -> Response:
-    return await _post(request, principal, RECEIVE)
 
 
 # ---------------------------------------------------------------- putaway and replenishment: task by task
@@ -270,17 +218,9 @@ def _putaway_answer(request: Request, db: Database, principal: Principal, state:
     return after
 
 
-PUTAWAY = Flow("putaway", N_("Put away"), ("task_id", "after"), _putaway_show, _putaway_answer)
+PUTAWAY = _register(Flow("putaway", N_("Put away"), "inbound.receive",
+                         ("task_id", "after"), _putaway_show, _putaway_answer))
 
-
-@router.get("/m/putaway")
-def putaway_page(request: Request, principal: Receiver) -> Response:
-    return _get(request, principal, PUTAWAY)
-
-
-@router.post("/m/putaway", dependencies=[Csrf])
-async def putaway_scan(request: Request, principal: Receiver) -> Response:
-    return await _post(request, principal, PUTAWAY)
 
 
 def _replenish_show(request: Request, db: Database, principal: Principal, state: dict[str, str]) -> Step:
@@ -306,17 +246,9 @@ def _replenish_answer(request: Request, db: Database, principal: Principal, stat
     return after
 
 
-REPLENISH = Flow("replenish", N_("Replenish"), ("task_id", "after", "picked"), _replenish_show, _replenish_answer)
+REPLENISH = _register(Flow("replenish", N_("Replenish"), "inventory.move",
+                         ("task_id", "after", "picked"), _replenish_show, _replenish_answer))
 
-
-@router.get("/m/replenish")
-def replenish_page(request: Request, principal: Mover) -> Response:
-    return _get(request, principal, REPLENISH)
-
-
-@router.post("/m/replenish", dependencies=[Csrf])
-async def replenish_scan(request: Request, principal: Mover) -> Response:
-    return await _post(request, principal, REPLENISH)
 
 
 # ---------------------------------------------------------------- move
@@ -373,17 +305,9 @@ def _move_post(request: Request, db: Database, principal: Principal, step: Step,
     return after
 
 
-MOVE = Flow("move", N_("Move"), ("from_id", "item", "quantity"), _move_show, _move_answer)
+MOVE = _register(Flow("move", N_("Move"), "inventory.move",
+                         ("from_id", "item", "quantity"), _move_show, _move_answer))
 
-
-@router.get("/m/move")
-def move_page(request: Request, principal: Mover) -> Response:
-    return _get(request, principal, MOVE)
-
-
-@router.post("/m/move", dependencies=[Csrf])
-async def move_scan(request: Request, principal: Mover) -> Response:
-    return await _post(request, principal, MOVE)
 
 
 # ---------------------------------------------------------------- count
@@ -432,17 +356,9 @@ def _counted(text: str) -> Decimal:
     return _quantity(text)
 
 
-COUNT = Flow("count", N_("Count"), ("count_id", "line_id", "at", "after"), _count_show, _count_answer)
+COUNT = _register(Flow("count", N_("Count"), "inventory.count",
+                         ("count_id", "line_id", "at", "after"), _count_show, _count_answer))
 
-
-@router.get("/m/count")
-def count_page(request: Request, principal: Counter) -> Response:
-    return _get(request, principal, COUNT)
-
-
-@router.post("/m/count", dependencies=[Csrf])
-async def count_scan(request: Request, principal: Counter) -> Response:
-    return await _post(request, principal, COUNT)
 
 
 # ---------------------------------------------------------------- what is this?
@@ -460,14 +376,6 @@ def _lookup_answer(request: Request, db: Database, principal: Principal, state: 
     return _lookup_show(request, db, principal, {"code": scan})
 
 
-LOOKUP = Flow("lookup", N_("What is this?"), ("code",), _lookup_show, _lookup_answer)
+LOOKUP = _register(Flow("lookup", N_("What is this?"), "stock.read",
+                         ("code",), _lookup_show, _lookup_answer))
 
-
-@router.get("/m/lookup")
-def lookup_page(request: Request, principal: Reader) -> Response:
-    return _get(request, principal, LOOKUP)
-
-
-@router.post("/m/lookup", dependencies=[Csrf])
-async def lookup_scan(request: Request, principal: Reader) -> Response:
-    return await _post(request, principal, LOOKUP)

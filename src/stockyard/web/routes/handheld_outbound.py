@@ -1,18 +1,15 @@
 """Handheld screens of outbound work: pick, sort to the wall, check and pack, ship.
 
-One task at a time, one scan field per step. A step's state travels in the hidden fields of its scan form and in
-the page's URL (pushed after every step, so a reload shows the same step); nothing is kept on the server between
-scans. A scan answers the step the state is at: the route parses it, calls the service the API calls, and renders
-the next step in place of ``#step``. A wrong scan raises the service's error, which the console shows as the red
-feedback, leaving the step as it was."""
+Each flow is a pair of functions over the shared frame (``web.handheld_frame``): ``show`` draws the step a state
+is at, ``answer`` takes a scan (or a button's command) at that step, calls the service the API calls and returns
+the next step."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -24,27 +21,13 @@ from stockyard.domain.errors import InvalidInput
 from stockyard.services import orders, packing, picking, waves
 from stockyard.web import core
 from stockyard.web.deps import Csrf, page
+from stockyard.web.handheld_frame import Step, read_scan, read_state, render_step
+from stockyard.web.handheld_frame import state_id as _id
 from stockyard.web.i18n import N_
 
 router = APIRouter(include_in_schema=False)
 
-Picker = Annotated[Principal, page("outbound.pick")]
-Packer = Annotated[Principal, page("outbound.pack")]
-Shipper = Annotated[Principal, page("outbound.ship")]
-MAX_VALUE = 200  # longest value a step's field may carry (a GS1 scan is at most 200 characters)
 Gettext = Callable[[str], str]
-
-
-@dataclass
-class Step:
-    """What the screen shows next: the step's name, its state (hidden fields and URL) and what it displays."""
-
-    at: str
-    state: dict[str, str] = field(default_factory=dict)
-    context: dict[str, Any] = field(default_factory=dict)
-    ok: str | None = None  # the green line about what the last scan did
-
-
 Show = Callable[[Database, Principal, dict[str, str]], Step]
 Answer = Callable[[Database, Principal, dict[str, str], str | None, str | None, Gettext], Step]
 
@@ -53,62 +36,39 @@ Answer = Callable[[Database, Principal, dict[str, str], str | None, str | None, 
 class Flow:
     name: str
     title: str
+    permission: str
     keys: tuple[str, ...]  # the state's fields
     show: Show
     answer: Answer  # (db, principal, state, scan, command, _) -> the next step
 
 
-# ---------------------------------------------------------------- the frame of every flow
-
-
-def _state(source: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
-    state = {}
-    for key in keys:
-        value = source.get(key)
-        if isinstance(value, str) and value.strip():
-            if len(value) > MAX_VALUE:
-                raise InvalidInput(f"at most {MAX_VALUE} characters", field=key)
-            state[key] = value.strip()
-    return state
-
-
 def _render(request: Request, principal: Principal, flow: Flow, step: Step) -> Response:
+    # The step's name travels in the state too: the outbound flows keep it there rather than derive it.
     state = {**step.state, "at": step.at} if step.at else step.state
-    url = f"/m/{flow.name}" + (f"?{urlencode(state)}" if state else "")
-    context = {"title": flow.title, "action": f"/m/{flow.name}", "at": step.at, "state": state, "ok": step.ok,
-               "template": f"handheld/out_{flow.name}.html", **step.context}
-    if core.is_htmx(request):
-        return core.render(request, "handheld/out_fragment.html", context, principal=principal,
-                           headers={"HX-Push-Url": url})
-    return core.render(request, "handheld/out_flow.html", {**context, "flash": step.ok}, principal=principal)
+    return render_step(request, principal, flow=flow.name, title=flow.title, step=step, state=state,
+                       template=f"handheld/out_{flow.name}.html", stylesheet="handheld_outbound.css")
 
 
-def _get(request: Request, principal: Principal, flow: Flow) -> Response:
-    state = _state(request.query_params, flow.keys)
-    return _render(request, principal, flow, flow.show(get_db(request), principal, state))
+def _register(flow: Flow) -> Flow:
+    """The flow's two routes: GET draws the step its URL is at, POST answers a scan or a command."""
+    allowed: Any = page(flow.permission)  # a default, not an Annotated type: annotations are strings here
 
+    def show(request: Request, principal: Principal = allowed) -> Response:
+        state = read_state(request.query_params, flow.keys)
+        return _render(request, principal, flow, flow.show(get_db(request), principal, state))
 
-async def _post(request: Request, principal: Principal, flow: Flow) -> Response:
-    form = await request.form()
-    state = _state(form, flow.keys)
-    scan, command = form.get("scan"), form.get("command")
-    scan = scan.strip() if isinstance(scan, str) and scan.strip() else None
-    command = command if isinstance(command, str) and command else None
-    if scan is None and command is None:
-        raise InvalidInput("scan or type something first", field="scan")
-    if scan is not None and len(scan) > MAX_VALUE:
-        raise InvalidInput(f"at most {MAX_VALUE} characters", field="scan")
-    step = flow.answer(get_db(request), principal, state, scan, command, core.gettext_for(request))
-    return _render(request, principal, flow, step)
-
-
-def _id(state: Mapping[str, str], key: str) -> int | None:
-    value = state.get(key)
-    if value is None:
-        return None
-    if not value.isdigit() or len(value) > 18:
-        raise InvalidInput("not a number the page sent; start again from the menu", field=key)
-    return int(value)
+    async def answer(request: Request, principal: Principal = allowed) -> Response:
+        form = await request.form()
+        state = read_state(form, flow.keys)
+        command = form.get("command")
+        command = command if isinstance(command, str) and command else None
+        scan = read_scan(form, required=command is None)
+        step = flow.answer(get_db(request), principal, state, scan, command, core.gettext_for(request))
+        return _render(request, principal, flow, step)
+    router.add_api_route(f"/m/{flow.name}", show, methods=["GET"], name=f"handheld_{flow.name}")
+    router.add_api_route(f"/m/{flow.name}", answer, methods=["POST"], dependencies=[Csrf],
+                         name=f"handheld_{flow.name}_scan")
+    return flow
 
 
 def _number(text: str | None, name: str) -> int:
@@ -206,17 +166,8 @@ def _stop_context(db: Database, principal: Principal, trip_id: int) -> dict[str,
     return {"stop": stop, "task": stop["task"]}
 
 
-PICK = Flow("pick", N_("Pick"), PICK_KEYS, _pick_show, _pick_answer)
+PICK = _register(Flow("pick", N_("Pick"), "outbound.pick", PICK_KEYS, _pick_show, _pick_answer))
 
-
-@router.get("/m/pick")
-def pick_page(request: Request, principal: Picker) -> Response:
-    return _get(request, principal, PICK)
-
-
-@router.post("/m/pick", dependencies=[Csrf])
-async def pick_scan(request: Request, principal: Picker) -> Response:
-    return await _post(request, principal, PICK)
 
 
 # ---------------------------------------------------------------- sort to the wall (播种)
@@ -259,17 +210,8 @@ def _sort_answer(db: Database, principal: Principal, state: dict[str, str], scan
                 ok=_("Sorted into slot %(slot)s") % {"slot": slot})
 
 
-SORT = Flow("sort", N_("Sort to wall"), SORT_KEYS, _sort_show, _sort_answer)
+SORT = _register(Flow("sort", N_("Sort to wall"), "outbound.pick", SORT_KEYS, _sort_show, _sort_answer))
 
-
-@router.get("/m/sort")
-def sort_page(request: Request, principal: Picker) -> Response:
-    return _get(request, principal, SORT)
-
-
-@router.post("/m/sort", dependencies=[Csrf])
-async def sort_scan(request: Request, principal: Picker) -> Response:
-    return await _post(request, principal, SORT)
 
 
 # ---------------------------------------------------------------- check and pack (复核 / 打包)
@@ -338,17 +280,8 @@ def _pack_step(db: Database, principal: Principal, order_id: int, package_id: in
     return step
 
 
-PACK = Flow("pack", N_("Check and pack"), PACK_KEYS, _pack_show, _pack_answer)
+PACK = _register(Flow("pack", N_("Check and pack"), "outbound.pack", PACK_KEYS, _pack_show, _pack_answer))
 
-
-@router.get("/m/pack")
-def pack_page(request: Request, principal: Packer) -> Response:
-    return _get(request, principal, PACK)
-
-
-@router.post("/m/pack", dependencies=[Csrf])
-async def pack_scan(request: Request, principal: Packer) -> Response:
-    return await _post(request, principal, PACK)
 
 
 # ---------------------------------------------------------------- ship (发货)
@@ -379,14 +312,5 @@ def _ship_answer(db: Database, principal: Principal, state: dict[str, str], scan
     return Step("", {}, ok=_("Order %(ref)s shipped") % {"ref": shipped["external_ref"]})
 
 
-SHIP = Flow("ship", N_("Ship"), SHIP_KEYS, _ship_show, _ship_answer)
+SHIP = _register(Flow("ship", N_("Ship"), "outbound.ship", SHIP_KEYS, _ship_show, _ship_answer))
 
-
-@router.get("/m/ship")
-def ship_page(request: Request, principal: Shipper) -> Response:
-    return _get(request, principal, SHIP)
-
-
-@router.post("/m/ship", dependencies=[Csrf])
-async def ship_scan(request: Request, principal: Shipper) -> Response:
-    return await _post(request, principal, SHIP)
