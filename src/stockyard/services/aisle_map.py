@@ -16,7 +16,7 @@ from stockyard.db.engine import Database
 from stockyard.domain.access import Principal
 from stockyard.domain.errors import NotFound
 from stockyard.services import masterdata as md
-from stockyard.services import picking
+from stockyard.services import picking, putaway, waves
 from stockyard.services.browse import View
 
 
@@ -65,8 +65,8 @@ def trip_view(principal: Principal) -> View:
     """Pick trips for the console's list, newest first, scoped like :func:`picking.list_trips`."""
     p, w = t.pick_trip, t.warehouse
     stops = (select(t.task.c.trip_id, func.count().label("stops"),
-                    func.sum(case((t.task.c.status == "open", 1), else_=0)).label("open_stops"))
-             .where(t.task.c.kind == "pick").group_by(t.task.c.trip_id).subquery())
+                    func.sum(case((t.task.c.status == putaway.OPEN, 1), else_=0)).label("open_stops"))
+             .where(t.task.c.kind == waves.PICK).group_by(t.task.c.trip_id).subquery())
     query: Select[Any] = (
         select(p.c.id, p.c.wave_id, p.c.trip_no, w.c.code.label("warehouse"), p.c.warehouse_id, p.c.mode,
                p.c.status, p.c.assigned_to, func.coalesce(stops.c.stops, 0).label("stops"),

@@ -25,8 +25,8 @@ from stockyard.services import counts, putaway, receipts
 from stockyard.services import masterdata as md
 from stockyard.services.scanning import by_barcode, read_scan, sku_of_scan
 
-OPEN = "open"
-PUTAWAY = "putaway"  # the kind of task
+OPEN = putaway.OPEN
+PUTAWAY = putaway.KIND
 _RECEIVABLE = (ReceiptStatus.CREATED.value, ReceiptStatus.RECEIVING.value)
 
 

@@ -35,6 +35,7 @@ from stockyard.services.browse import View
 
 Row = dict[str, Any]
 OPEN = "open"
+KIND = "putaway"  # the kind of a putaway task
 DONE = "done"
 
 
@@ -301,7 +302,7 @@ def create_task(conn: Connection, warehouse: Warehouse, item: PutawayItem, *, fr
     if suggestion.location_id is not None:
         warehouse.plan(suggestion.location_id, item)
     now = datetime.now(UTC)
-    values = {"warehouse_id": warehouse.id, "kind": "putaway", "status": OPEN, "receipt_id": receipt_id,
+    values = {"warehouse_id": warehouse.id, "kind": KIND, "status": OPEN, "receipt_id": receipt_id,
               "owner_id": item.owner_id, "sku_id": item.sku_id, "lot_id": item.lot_id, "serial": serial,
               "stock_status": item.status, "from_location_id": from_location_id,
               "from_container_id": from_container_id, "quantity": item.quantity,
@@ -344,7 +345,7 @@ def task_view(principal: Principal) -> View:
                     k.c.created_at)
              .join(t.warehouse, t.warehouse.c.id == k.c.warehouse_id).join(t.owner, t.owner.c.id == k.c.owner_id)
              .join(t.sku, t.sku.c.id == k.c.sku_id).join(source, source.c.id == k.c.from_location_id)
-             .outerjoin(target, target.c.id == k.c.to_location_id).where(k.c.kind == "putaway"))
+             .outerjoin(target, target.c.id == k.c.to_location_id).where(k.c.kind == KIND))
     clause = task_scope(principal)
     if clause is not None:
         query = query.where(clause)
@@ -398,7 +399,7 @@ def confirm_putaway(db: Database, principal: Principal, task_id: int, c: Confirm
     rest as the same task."""
     def work(conn: Connection) -> Row:
         task = visible_task(conn, principal, task_id, lock=True)
-        if task["kind"] != "putaway":
+        if task["kind"] != KIND:
             raise Conflict(f"task {task_id} is a {task['kind']} task", field="task_id", code="not_putaway")
         if task["status"] != OPEN:
             raise Conflict(f"the task is {task['status']}", field="task_id", code="task_closed")
