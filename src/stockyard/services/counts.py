@@ -491,3 +491,26 @@ def count_view(principal: Principal) -> View:
     return View(query, filters=("warehouse_id", "kind", "status"), search=("created_by", "warehouse"),
                 sortable=("id", "warehouse", "kind", "status", "created_at", "posted_at"), default_sort="id",
                 default_desc=True)
+
+
+def get_labelled(db: Database, principal: Principal, count_id: int) -> Row:
+    """A count as :func:`get` reads it (book quantities hidden where it hides them), its lines labelled for a
+    person: location, owner, SKU, lot and container by code, and the warehouse's code."""
+    def work(conn: Connection) -> Row:
+        found = visible(conn, principal, count_id)
+        count = _read(conn, count_id, hide_books=_hide(found, principal))
+        cl, loc, own, s, lot, box = t.count_line, t.location, t.owner, t.sku, t.lot, t.container
+        labels = {r.id: dict(r._mapping) for r in conn.execute(
+            select(cl.c.id, loc.c.code.label("location_code"), own.c.code.label("owner_code"),
+                   s.c.code.label("sku_code"), s.c.name.label("sku_name"), lot.c.number.label("lot_number"),
+                   box.c.lpn.label("container_lpn"))
+            .join(loc, loc.c.id == cl.c.location_id).join(own, own.c.id == cl.c.owner_id)
+            .join(s, s.c.id == cl.c.sku_id).outerjoin(lot, lot.c.id == cl.c.lot_id)
+            .outerjoin(box, box.c.id == cl.c.container_id).where(cl.c.count_id == count_id))}
+        for line in count["lines"]:
+            line.update(labels.get(line["id"], {}))
+        count["warehouse_code"] = conn.execute(select(t.warehouse.c.code).where(
+            t.warehouse.c.id == count["warehouse_id"])).scalar_one()
+        count["books_hidden"] = _hide(found, principal)
+        return count
+    return db.read(work)
