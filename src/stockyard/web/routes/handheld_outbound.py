@@ -155,9 +155,10 @@ def _pick_answer(db: Database, principal: Principal, state: dict[str, str], scan
         return Step("qty", {**base, "location": location, "item": item, "lot": scanned},
                     _stop_context(db, principal, trip_id), ok=_("Lot %(code)s") % {"code": scanned})
     quantity = _quantity(scanned)
+    sku = _stop_context(db, principal, trip_id)["task"]["sku_code"]  # the scan may be a barcode: say the SKU
     picking.confirm_pick(db, principal, task_id, picking.PickScan(location, item, quantity, lot_number=lot))
     step = _pick_show(db, principal, {"trip": str(trip_id)})
-    step.ok = _("Picked %(qty)s of %(sku)s") % {"qty": quantity.normalize(), "sku": item}
+    step.ok = _("Picked %(qty)s of %(sku)s") % {"qty": quantity.normalize(), "sku": sku}
     return step
 
 
