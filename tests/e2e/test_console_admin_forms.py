@@ -252,3 +252,40 @@ def test_a_custom_role_made_through_the_form_grants_exactly_its_permissions(demo
 
 def test_every_permission_has_a_text_to_translate() -> None:
     assert set(PERMISSION_TEXTS) == set(PERMISSIONS)
+
+
+def test_the_users_list_opens_a_user_page(demo: tuple[Database, str]) -> None:
+    db, password = demo
+    operator_id = _user_id(db, "operator")
+    with _browser(db, password, "admin") as admin:
+        listed = admin.get("/admin/users").text
+        assert f'href="/admin/users/{operator_id}"' in listed and 'href="/admin/users/new"' in listed
+        assert admin.get("/admin/users/999999").status_code == 404
+        assert admin.get("/admin/roles/999999").status_code == 404
+
+
+NASTY = ["", "x" * 5000, "-1", "99999999999999999999", "abc", "'; DROP TABLE app_user; --", "\x00"]
+
+
+def test_no_admin_form_answers_500_to_malformed_input(demo: tuple[Database, str]) -> None:
+    db, password = demo
+    with _browser(db, password, "admin") as admin:
+        token = _csrf(admin)
+        admin = TestClient(admin.app, base_url="http://testserver", raise_server_exceptions=False,
+                           cookies=admin.cookies)
+        fields = ["username", "display_name", "language", "roles", "password", "warehouse_ids", "owner_ids",
+                  "zone_ids", "active", "code", "name", "permissions"]
+        failures = []
+        for path in ("/admin/users", "/admin/users/{id}", "/admin/users/{id}/password",
+                     "/admin/users/{id}/end-sessions", "/admin/roles", "/admin/roles/{id}"):
+            for ident in ("999999", "99999999999999999999", "abc"):
+                url = path.replace("{id}", ident)
+                for field in fields:
+                    for value in NASTY:
+                        answer = admin.post(url, data={**_form_user("nasty"), field: value, "csrf_token": token},
+                                            follow_redirects=False)
+                        if answer.status_code >= 500:
+                            failures.append((url, field, value[:20], answer.status_code))
+                if "{id}" not in path:
+                    break
+        assert not failures, failures
