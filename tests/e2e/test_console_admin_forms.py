@@ -153,6 +153,7 @@ def test_a_manager_without_users_manage_is_refused_the_forms(demo: tuple[Databas
                                                "permissions": ["stock.read"]}).status_code == 403
         page = manager.get(f"/admin/users/{operator_id}")
         assert page.status_code == 200 and "Save" not in page.text and "disabled" in page.text
+        assert "Read-only: changing users and roles needs the permission users.manage." in page.text
         refused = _post(manager, f"/admin/users/{operator_id}", {"display_name": "Renamed", "roles": ["operator"]})
         assert refused.status_code == 403
         assert _post(manager, f"/admin/users/{operator_id}/end-sessions", {}).status_code == 403
