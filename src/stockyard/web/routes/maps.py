@@ -15,15 +15,19 @@ from stockyard.services import masterdata as md
 from stockyard.web import core, lists
 from stockyard.web.deps import page
 from stockyard.web.i18n import N_
+from stockyard.web.routes.outbound import PICK_MODE
 
 router = APIRouter(include_in_schema=False)
 
 TRIP_STATUS = {"open": N_("To do"), "done": N_("Done"), "cancelled": N_("Cancelled")}
+ROUTE_METHOD = {"exact": N_("shortest route"), "largest_gap": N_("largest-gap route"),
+                "s_shape": N_("S-shape route")}
 TRIPS = lists.Listing(
     columns=(lists.Column("id", N_("No."), "number", link=lambda r: f"/outbound/trips/{r['id']}"),
              lists.Column("wave_id", N_("Wave"), "number", link=lambda r: f"/outbound/waves/{r['wave_id']}"),
              lists.Column("trip_no", N_("Trip"), "number", sortable=False),
-             lists.Column("warehouse", N_("Warehouse")), lists.Column("mode", N_("Mode"), sortable=False),
+             lists.Column("warehouse", N_("Warehouse")),
+             lists.Column("mode", N_("Mode"), sortable=False, label_of=PICK_MODE),
              lists.Column("status", N_("Status"), label_of=TRIP_STATUS),
              lists.Column("assigned_to", N_("Assigned to")),
              lists.Column("stops", N_("Stops"), "number", sortable=False),
@@ -72,4 +76,4 @@ def trip(request: Request, trip_id: int, principal: Annotated[Principal, page("o
     return core.render(request, "desktop/trip.html", {
         "title": N_("Pick trip"), "trip": found, "tasks": detail["tasks"], "cells": cells, "stops": stops,
         "points": " ".join(f"{x},{y}" for x, y in placed), "frame": _frame(cells, placed),
-        "statuses": TRIP_STATUS}, principal=principal)
+        "statuses": TRIP_STATUS, "methods": ROUTE_METHOD}, principal=principal)
