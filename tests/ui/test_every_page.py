@@ -13,7 +13,7 @@ from stockyard.web import nav
 from tests.ui.conftest import Console, open_context, sign_in, snap
 
 # Texts of the page's frame a person reads as words; data (codes, names) sits in cells, not here.
-FRAME = "h1, h2, thead th, label, button, summary, nav a, .hh-tile, legend"
+FRAME = "h1, h2, thead th, label, button, summary, nav a, .hh-tile, legend, dt, .card-label"
 CJK = re.compile("[\u4e00-\u9fff]")
 # Abbreviations Chinese warehouse staff use as they are (SKU, LPN, SSCC, GTIN, PDF, CSV, XLSX, ABC, QC, ...),
 # numbers, and the language switch's own name for English.
