@@ -27,6 +27,9 @@ from stockyard.web import core, i18n
 PER_PAGE = (25, 50, 100, 200)
 
 
+PROSE = frozenset({"reason", "summary", "note", "description", "message"})
+
+
 @dataclass(frozen=True)
 class Column:
     """One column: the view's column ``key``, its heading (a catalogue text) and how its values are shown.
@@ -40,6 +43,11 @@ class Column:
     sortable: bool = True
     link: Callable[[Mapping[str, Any]], str] | None = None
     label_of: Mapping[str, str] | None = None
+
+    @property
+    def prose(self) -> bool:
+        """Names and free texts wrap over lines; codes, numbers and dates are read whole and never do."""
+        return self.kind == "text" and (self.key.endswith("name") or self.key in PROSE)
 
 
 @dataclass(frozen=True)
