@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -194,3 +195,58 @@ def test_without_outbound_pick_the_pick_screen_is_refused(demo: Database) -> Non
     with TestClient(create_app(demo)) as client:
         Handheld(client, "fin")
         assert client.get("/m/pick").status_code == 403
+
+
+def _short_stop(demo: Database, trip: int) -> Any:
+    k = t.task
+    return demo.read(lambda conn: conn.execute(select(k.c.id, k.c.short_quantity, k.c.done_quantity, k.c.status)
+                                               .where(k.c.trip_id == trip, k.c.short_quantity > 0)).all())
+
+
+def _counts_of(demo: Database, location: str) -> int:
+    c, cl, loc = t.stock_count, t.count_line, t.location
+    return int(demo.read(lambda conn: conn.execute(
+        select(func.count(func.distinct(c.c.id))).join(cl, cl.c.count_id == c.c.id)
+        .join(loc, loc.c.id == cl.c.location_id)
+        .where(loc.c.code == location, c.c.status == "counting")).scalar_one()))
+
+
+def test_a_short_stop_is_reported_from_the_handheld(demo: Database, ops: Handheld) -> None:
+    _, _, trip = released_order(demo, "SO-HH-3")
+    first = picking.next_stop(demo, SYSTEM, trip)["task"]
+    shelf = _on_hand(demo, first["location_code"], first["sku_code"])
+    ops.open("/m/pick")
+    _ok(ops.send(command=str(trip)))
+    _ok(ops.scan(first["location_code"]))
+    answer = ops.send(command="empty")
+    _ok(answer)
+    assert "will be counted" in answer.text
+    assert ops.state["task"] != str(first["id"]), "the picker goes on to the next stop"
+    short = _short_stop(demo, trip)
+    assert [(r.id, r.short_quantity, r.status) for r in short] == [(first["id"], first["quantity"], "done")]
+    assert _on_hand(demo, first["location_code"], first["sku_code"]) == shelf, "nothing was picked there"
+    assert _counts_of(demo, first["location_code"]) == 1, "the location is flagged for a count"
+
+
+def test_fewer_found_picks_what_is_there_and_a_bad_count_is_refused(demo: Database, ops: Handheld) -> None:
+    _, _, trip = released_order(demo, "SO-HH-4")
+    stop = next(k for k in picking.get_trip(demo, SYSTEM, trip)["tasks"] if k["quantity"] > 1)
+    while picking.next_stop(demo, SYSTEM, trip)["task"]["id"] != stop["id"]:  # pick the stops before it
+        task = picking.next_stop(demo, SYSTEM, trip)["task"]
+        picking.confirm_pick(demo, SYSTEM, task["id"], picking.PickScan(
+            task["location_code"], task["sku_code"], task["quantity"], lot_number=task["lot_number"]))
+    shelf = _on_hand(demo, stop["location_code"], stop["sku_code"])
+    ops.open("/m/pick")
+    _ok(ops.send(command=str(trip)))
+    _ok(ops.scan(stop["location_code"]))
+    _ok(ops.scan(stop["sku_code"]))
+    if ops.state.get("at") == "lot":
+        _ok(ops.scan(stop["lot_number"]))
+    assert ops.send(command="short").status_code == 200
+    assert ops.state["at"] == "short"
+    _refused(ops.scan(str(stop["quantity"])), 422, "found_quantity")  # not short at all
+    _refused(ops.scan("many"), 422, "quantity")
+    _ok(ops.scan("1"))
+    assert _on_hand(demo, stop["location_code"], stop["sku_code"]) == shelf - 1
+    [row] = _short_stop(demo, trip)
+    assert (row.done_quantity, row.short_quantity) == (1, stop["quantity"] - 1)

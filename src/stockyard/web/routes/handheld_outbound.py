@@ -112,7 +112,7 @@ def _pick_show(db: Database, principal: Principal, state: dict[str, str]) -> Ste
     if task is None:
         return Step("done", {"trip": str(trip_id)}, {"stop": stop})
     at = state.get("at", "location")
-    if str(task["id"]) != state.get("task") or at not in ("location", "item", "lot", "qty"):
+    if str(task["id"]) != state.get("task") or at not in ("location", "item", "lot", "qty", "short"):
         at, state = "location", {}  # the stop of the state is done (a reload later): the trip's next one
     kept: dict[str, str] = {k: state[k] for k in ("location", "item", "lot") if k in state}
     return Step(at, {"trip": str(trip_id), "task": str(task["id"]), **kept}, {"stop": stop, "task": task})
@@ -135,8 +135,15 @@ def _pick_answer(db: Database, principal: Principal, state: dict[str, str], scan
         taken = _pick_show(db, principal, {"trip": str(trip)})
         taken.ok = _("Trip %(n)s is yours") % {"n": trip}
         return taken
-    scanned = _need(scan)
     base = {"trip": str(trip_id), "task": str(task_id)}
+    kept = {k: state[k] for k in ("location", "item", "lot") if k in state}
+    if command == "empty" and at == "item":  # nothing of it at the location: report the whole stop short
+        return _short(db, principal, trip_id, task_id, kept, Decimal(0), _)
+    if command == "short" and at == "qty":
+        return Step("short", {**base, **kept}, _stop_context(db, principal, trip_id))
+    scanned = _need(scan)
+    if at == "short":
+        return _short(db, principal, trip_id, task_id, kept, _found(scanned), _)
     if at == "location":
         picking.check_pick_step(db, principal, task_id, scanned)
         return Step("item", {**base, "location": scanned}, _stop_context(db, principal, trip_id),
@@ -159,6 +166,27 @@ def _pick_answer(db: Database, principal: Principal, state: dict[str, str], scan
     picking.confirm_pick(db, principal, task_id, picking.PickScan(location, item, quantity, lot_number=lot))
     step = _pick_show(db, principal, {"trip": str(trip_id)})
     step.ok = _("Picked %(qty)s of %(sku)s") % {"qty": quantity.normalize(), "sku": sku}
+    return step
+
+
+def _found(text: str) -> Decimal:
+    """What a short stop still holds: zero when it is empty."""
+    return Decimal(0) if text.strip() in ("0", "0.0", "0,0") else _quantity(text)
+
+
+def _short(db: Database, principal: Principal, trip_id: int, task_id: int, kept: dict[str, str], found: Decimal,
+           _: Gettext) -> Step:
+    """The location holds less than the stop asks: the service picks what is there, flags the location for a
+    count and looks for the rest elsewhere; the picker goes on to the next stop."""
+    sku = _stop_context(db, principal, trip_id)["task"]["sku_code"]
+    done = picking.short_pick(db, principal, task_id, picking.ShortPick(
+        kept.get("location", ""), found, scan=kept.get("item") if found > 0 else None, lot_number=kept.get("lot")))
+    step = _pick_show(db, principal, {"trip": str(trip_id)})
+    text = _("%(n)s of %(sku)s missing: the location will be counted") % {"n": done["missing"].normalize(),
+                                                                          "sku": sku}
+    rest = _("the rest is added to this trip from another location") if done["replacement_task_ids"] \
+        else _("the order line stays short")
+    step.ok = f"{text} · {rest}"
     return step
 
 
