@@ -250,3 +250,31 @@ def test_fewer_found_picks_what_is_there_and_a_bad_count_is_refused(demo: Databa
     assert _on_hand(demo, stop["location_code"], stop["sku_code"]) == shelf - 1
     [row] = _short_stop(demo, trip)
     assert (row.done_quantity, row.short_quantity) == (1, stop["quantity"] - 1)
+
+
+def test_a_serial_stop_asks_for_the_serial_label_and_refuses_another(demo: Database, ops: Handheld) -> None:
+    warehouse, owner = _id(demo, t.warehouse, WAREHOUSE), _id(demo, t.owner, "VOLTEK")
+    order = orders.create_order(demo, SYSTEM, orders.NewOrder(
+        owner_id=owner, warehouse_id=warehouse, external_ref="SO-HH-SN", type=OrderType.SALES_B2C,
+        lines=[orders.NewOrderLine(Decimal(1), sku_code="VT-PHN-01")])).order
+    orders.allocate(demo, SYSTEM, order["id"])
+    wave = waves.create_wave(demo, SYSTEM, waves.NewWave(warehouse, [order["id"]]))
+    trip = waves.release(demo, SYSTEM, wave["id"])["trips"][0]["id"]
+    stop = picking.next_stop(demo, SYSTEM, trip)["task"]
+    assert stop["serial"], "the demo's phones are serial-controlled"
+    other = demo.read(lambda conn: conn.execute(select(t.balance.c.serial).where(
+        t.balance.c.sku_id == _id(demo, t.sku, "VT-PHN-01"), t.balance.c.serial != stop["serial"],
+        t.balance.c.on_hand > 0).limit(1)).scalar_one())
+    ops.open("/m/pick")
+    _ok(ops.send(command=str(trip)))
+    _ok(ops.scan(stop["location_code"]))
+    _ok(ops.scan("VT-PHN-01"))
+    assert ops.state["at"] == "serial"
+    before = _postings(demo)
+    _refused(ops.scan(other), 422, "serial")
+    assert _postings(demo) == before and ops.state["at"] == "serial"
+    _ok(ops.scan(stop["serial"]))
+    k = t.task
+    done = demo.read(lambda conn: conn.execute(select(k.c.status, k.c.done_quantity).where(
+        k.c.id == stop["id"])).one())
+    assert (done.status, done.done_quantity) == ("done", 1)

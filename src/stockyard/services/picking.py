@@ -388,17 +388,19 @@ def next_stop(db: Database, principal: Principal, trip_id: int) -> Row:
 
 
 def check_pick_step(db: Database, principal: Principal, task_id: int, location: str, scan: str | None = None,
-                    lot_number: str | None = None) -> Row:
-    """Check the part of a pick scanned so far (the location, then the item, then its lot), changing nothing,
-    so a handheld refuses a wrong scan at once rather than at the end. The answer says the lot the scan carried
-    and whether the task still needs one scanned (``needs_lot``)."""
+                    lot_number: str | None = None, serial: str | None = None) -> Row:
+    """Check the part of a pick scanned so far (the location, then the item, then its lot and serial), changing
+    nothing, so a handheld refuses a wrong scan at once rather than at the end. The answer says the lot and
+    serial the scans carried and whether the task still needs one scanned (``needs_lot``, ``needs_serial``)."""
     def work(conn: Connection) -> Row:
         task = visible_pick(conn, principal, task_id)
         target = _target(conn, task)
         item = scanned_item(conn, task["owner_id"], scan) if scan is not None else None
         lot = lot_number or (item.lot_number if item else None)
+        given = serial or (item.serial if item else None)
         check_pick(target, PickScanned(location.strip(), item.sku_id if item else target.sku_id,
                                        lot if lot is not None else target.lot_number,
-                                       (item.serial if item else None) or target.serial, target.open_quantity))
-        return {"lot_number": lot, "needs_lot": target.lot_number is not None and lot is None}
+                                       given if given is not None else target.serial, target.open_quantity))
+        return {"lot_number": lot, "needs_lot": target.lot_number is not None and lot is None,
+                "serial": given, "needs_serial": target.serial is not None and given is None}
     return db.write(work)  # writing only for the row locks ``visible_pick`` takes; nothing is written

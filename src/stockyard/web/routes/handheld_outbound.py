@@ -100,7 +100,7 @@ def _need(scan: str | None) -> str:
 # ---------------------------------------------------------------- pick (拣货)
 
 
-PICK_KEYS = ("trip", "task", "at", "location", "item", "lot")
+PICK_KEYS = ("trip", "task", "at", "location", "item", "lot", "serial")
 
 
 def _pick_show(db: Database, principal: Principal, state: dict[str, str]) -> Step:
@@ -112,9 +112,9 @@ def _pick_show(db: Database, principal: Principal, state: dict[str, str]) -> Ste
     if task is None:
         return Step("done", {"trip": str(trip_id)}, {"stop": stop})
     at = state.get("at", "location")
-    if str(task["id"]) != state.get("task") or at not in ("location", "item", "lot", "qty", "short"):
+    if str(task["id"]) != state.get("task") or at not in ("location", "item", "lot", "serial", "qty", "short"):
         at, state = "location", {}  # the stop of the state is done (a reload later): the trip's next one
-    kept: dict[str, str] = {k: state[k] for k in ("location", "item", "lot") if k in state}
+    kept: dict[str, str] = {k: state[k] for k in ("location", "item", "lot", "serial") if k in state}
     return Step(at, {"trip": str(trip_id), "task": str(task["id"]), **kept}, {"stop": stop, "task": task})
 
 
@@ -136,7 +136,7 @@ def _pick_answer(db: Database, principal: Principal, state: dict[str, str], scan
         taken.ok = _("Trip %(n)s is yours") % {"n": trip}
         return taken
     base = {"trip": str(trip_id), "task": str(task_id)}
-    kept = {k: state[k] for k in ("location", "item", "lot") if k in state}
+    kept: dict[str, str] = {k: state[k] for k in ("location", "item", "lot", "serial") if k in state}
     if command == "empty" and at == "item":  # nothing of it at the location: report the whole stop short
         return _short(db, principal, trip_id, task_id, kept, Decimal(0), _)
     if command == "short" and at == "qty":
@@ -151,21 +151,37 @@ def _pick_answer(db: Database, principal: Principal, state: dict[str, str], scan
     location = state.get("location", "")
     if at == "item":
         checked = picking.check_pick_step(db, principal, task_id, location, scanned)
-        state = {**base, "location": location, "item": scanned}
-        if checked["lot_number"]:
-            state["lot"] = checked["lot_number"]
-        return Step("lot" if checked["needs_lot"] else "qty", state, _stop_context(db, principal, trip_id),
-                    ok=_("Item %(code)s") % {"code": scanned})
+        return _after_item(db, principal, trip_id, {**base, "location": location, "item": scanned}, checked,
+                           _("Item %(code)s") % {"code": scanned})
     item, lot = state.get("item", ""), state.get("lot")
     if at == "lot":
-        picking.check_pick_step(db, principal, task_id, location, item, scanned)
-        return Step("qty", {**base, "location": location, "item": item, "lot": scanned},
-                    _stop_context(db, principal, trip_id), ok=_("Lot %(code)s") % {"code": scanned})
-    quantity = _quantity(scanned)
+        checked = picking.check_pick_step(db, principal, task_id, location, item, scanned)
+        return _after_item(db, principal, trip_id, {**base, "location": location, "item": item}, checked,
+                           _("Lot %(code)s") % {"code": scanned})
+    if at == "serial":  # one serial is one unit: the scan of its label is the pick
+        picking.check_pick_step(db, principal, task_id, location, item, lot, serial=scanned)
+        return _confirm(db, principal, trip_id, task_id, picking.PickScan(
+            location, item, Decimal(1), lot_number=lot, serial=scanned), _)
+    return _confirm(db, principal, trip_id, task_id, picking.PickScan(
+        location, item, _quantity(scanned), lot_number=lot, serial=state.get("serial")), _)
+
+
+def _after_item(db: Database, principal: Principal, trip_id: int, state: dict[str, str], checked: dict[str, Any],
+                ok: str) -> Step:
+    """After the item (or its lot): the lot or the serial when the stop still needs one, else the quantity."""
+    for key, value in (("lot", checked["lot_number"]), ("serial", checked["serial"])):
+        if value:
+            state[key] = value
+    at = "lot" if checked["needs_lot"] else "serial" if checked["needs_serial"] else "qty"
+    return Step(at, state, _stop_context(db, principal, trip_id), ok=ok)
+
+
+def _confirm(db: Database, principal: Principal, trip_id: int, task_id: int, scan: picking.PickScan,
+             _: Gettext) -> Step:
     sku = _stop_context(db, principal, trip_id)["task"]["sku_code"]  # the scan may be a barcode: say the SKU
-    picking.confirm_pick(db, principal, task_id, picking.PickScan(location, item, quantity, lot_number=lot))
+    picking.confirm_pick(db, principal, task_id, scan)
     step = _pick_show(db, principal, {"trip": str(trip_id)})
-    step.ok = _("Picked %(qty)s of %(sku)s") % {"qty": quantity.normalize(), "sku": sku}
+    step.ok = _("Picked %(qty)s of %(sku)s") % {"qty": scan.quantity.normalize(), "sku": sku}
     return step
 
 
@@ -180,7 +196,8 @@ def _short(db: Database, principal: Principal, trip_id: int, task_id: int, kept:
     count and looks for the rest elsewhere; the picker goes on to the next stop."""
     sku = _stop_context(db, principal, trip_id)["task"]["sku_code"]
     done = picking.short_pick(db, principal, task_id, picking.ShortPick(
-        kept.get("location", ""), found, scan=kept.get("item") if found > 0 else None, lot_number=kept.get("lot")))
+        kept.get("location", ""), found, scan=kept.get("item") if found > 0 else None, lot_number=kept.get("lot"),
+        serial=kept.get("serial")))
     step = _pick_show(db, principal, {"trip": str(trip_id)})
     text = _("%(n)s of %(sku)s missing: the location will be counted") % {"n": done["missing"].normalize(),
                                                                           "sku": sku}
