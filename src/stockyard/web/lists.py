@@ -47,7 +47,7 @@ class Column:
     @property
     def prose(self) -> bool:
         """Names and free texts wrap over lines; codes, numbers and dates are read whole and never do."""
-        return self.kind == "text" and (self.key.endswith("name") or self.key in PROSE)
+        return self.kind == "text" and (self.key == "name" or self.key.endswith("_name") or self.key in PROSE)
 
 
 @dataclass(frozen=True)
