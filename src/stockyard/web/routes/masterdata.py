@@ -24,6 +24,24 @@ ZONE_KIND = {"receiving": N_("Receiving"), "storage": N_("Storage"), "picking": 
              "staging": N_("Staging"), "packing": N_("Packing"), "shipping": N_("Shipping"), "qc": N_("QC"),
              "returns": N_("Returns")}
 LOCATION_STATUS = {"active": N_("Active"), "blocked": N_("Blocked")}
+# What a record page calls the fields no list column names (the lists' headings name the rest).
+FIELDS = {
+    "id": N_("No."), "created_at": N_("Created at"), "updated_at": N_("Updated at"), "active": N_("Active"),
+    "owner_id": N_("Owner no."), "warehouse_id": N_("Warehouse no."), "zone_id": N_("Zone no."),
+    "sku_id": N_("SKU no."), "address": N_("Address"), "contact": N_("Contact"), "email": N_("Email"),
+    "specification": N_("Specification"), "decimals": N_("Decimals"), "length": N_("Length (m)"),
+    "width": N_("Width (m)"), "height": N_("Height (m)"), "volume": N_("Volume (m³)"), "weight": N_("Weight (kg)"),
+    "shelf_life_days": N_("Shelf life (days)"), "storage_condition": N_("Storage condition"),
+    "over_receipt_pct": N_("Over-receipt tolerance, percent"),
+    "min_shelf_life_days": N_("Minimum shelf life (days)"),
+    "qc_required": N_("QC required"), "qc_receipt_types": N_("Receipt types that go to QC"),
+    "shortage_policy": N_("Shortage policy"), "attributes": N_("Attributes"), "virtual_kind": N_("Virtual place"),
+    "position": N_("Position"), "x": N_("X (m)"), "y": N_("Y (m)"), "max_volume": N_("Max volume (m³)"),
+    "max_weight": N_("Max weight (kg)"), "max_pallets": N_("Max pallets"), "mix_skus": N_("Mixed SKUs allowed"),
+    "mix_lots": N_("Mixed lots allowed"), "service_levels": N_("Service levels"),
+    "packs": N_("Pack levels"), "level": N_("Level"), "uom": N_("Unit"), "factor": N_("Base units in one"),
+    "barcodes": N_("Barcodes"), "barcode": N_("Barcode"), "kind": N_("Kind"), "pack_level": N_("Pack level"),
+}
 
 
 @dataclass(frozen=True)
@@ -90,7 +108,7 @@ def record_page(request: Request, principal: Principal, kind: str, record_id: in
     """Every field of one record (a record outside the person's scope is not found, as in the API)."""
     screen = SCREENS[kind]
     record = md.get(get_db(request), screen.entity, record_id, principal=principal)
-    labels = {c.key: c.label for c in screen.columns}
+    labels = {**FIELDS, **{c.key: c.label for c in screen.columns}}
     return core.render(request, "desktop/record.html", {"title": screen.title, "kind": kind, "record": record,
                                                          "labels": labels}, principal=principal)
 
