@@ -1,6 +1,6 @@
-"""Every page of the menus, opened in a real browser by the administrator in Chinese: it opens, nothing on it
-overflows sideways, and no label, heading, column or button is left in English. Screenshots of each go to
-STOCKYARD_SCREENSHOTS when it is set, for a person to look at."""
+"""Every page of the menus, and the record pages and forms reached from them, opened in a real browser by the
+administrator in Chinese: it opens, nothing on it overflows sideways, and no label, heading, column or button is
+left in English. Screenshots of each go to STOCKYARD_SCREENSHOTS when it is set, for a person to look at."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ FRAME = "h1, h2, thead th, label, button, summary, nav a, .hh-tile, legend, dt, 
 CJK = re.compile("[\u4e00-\u9fff]")
 # Abbreviations Chinese warehouse staff use as they are (SKU, LPN, SSCC, GTIN, PDF, CSV, XLSX, ABC, QC, ...),
 # numbers, and the language switch's own name for English.
-AS_IS = re.compile(r"^[A-Z0-9#][A-Z0-9 #./:()%×·+\-–]*$|^English$|^$")
+AS_IS = re.compile(r"^[A-Z0-9#][A-Z0-9 #./:()%×·+*\-–]*$|^English$|^$")
 
 
 def _untranslated(page: Any) -> list[str]:
@@ -58,5 +58,11 @@ def test_every_menu_page_opens_fits_and_speaks_chinese(browser: object, console:
             if record not in seen and re.search(r"/\d+$", record):
                 seen.add(record)
                 urls.append(record)
+        # So does each form a page offers (a new record, an edit): its labels and choices are checked too.
+        for href in page.eval_on_selector_all("a.button[href$='/new'], a.button[href$='/edit']",
+                                              "els => els.map(e => e.getAttribute('href'))"):
+            if href not in seen:
+                seen.add(href)
+                urls.append(href)
     context.close()
     assert not problems, "\n".join(problems)
