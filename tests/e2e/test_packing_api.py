@@ -17,6 +17,7 @@ from stockyard.db.engine import Database
 from stockyard.services.verify import verify
 from tests.e2e.support import API, create, error, ok
 from tests.helpers import World, bearer
+from tests.unit.test_documents import page_contents, pdf_text
 
 Json = dict[str, Any]
 
@@ -107,6 +108,9 @@ def test_check_pack_weigh_close_and_ship(client: TestClient, db: Database, site:
     pdf = client.get(f"{API}/orders/{order_id}/packing-list.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF")
+    # The console's order page links the same document once the order is packed.
+    assert f'href="/outbound/orders/{order_id}/packing-list.pdf"' in client.get(f"/outbound/orders/{order_id}").text
+    assert client.get(f"/outbound/orders/{order_id}/packing-list.pdf").content.startswith(b"%PDF")
     zpl = client.get(f"{API}/packages/{package['id']}/label.zpl")
     assert zpl.status_code == 200 and zpl.text.startswith("^XA") and "SF123" in zpl.text
     assert client.get(f"{API}/packages/{package['id']}/label.pdf").content.startswith(b"%PDF")
@@ -175,3 +179,28 @@ def test_out_of_scope_is_not_found_and_missing_permission_forbidden(client: Test
     # Nothing of that was written: the package is as it was opened.
     assert ok(client.get(f"{API}/orders/{order_id}/packages"))[0]["items"] == []
     assert Decimal(ok(client.get(f"{API}/orders/{order_id}"))["lines"][0]["packed_quantity"]) == 0
+
+
+def test_a_wave_prints_every_trip_in_one_pdf_from_the_api_and_the_console(client: TestClient, site: Site) -> None:
+    first = order(client, site, "SO-W1", [("PEN", 1)])
+    second = order(client, site, "SO-W2", [("INK", 2)])
+    unreleased = create(client, "waves", {"warehouse_id": site.wh, "order_ids": [second]})
+    assert error(client.get(f"{API}/waves/{unreleased['id']}/pick-lists.pdf"), 409)["field"] == "wave_id"
+    ok(client.post(f"{API}/waves/{unreleased['id']}/cancel"))
+    made = create(client, "waves", {"warehouse_id": site.wh, "order_ids": [first, second],
+                                    "max_orders_per_trip": 1})
+    wave = ok(client.post(f"{API}/waves/{made['id']}/release"))
+    trips = [trip["id"] for trip in wave["trips"]]
+    assert len(trips) == 2  # one order a trip
+    for url in (f"{API}/waves/{wave['id']}/pick-lists.pdf", f"/outbound/waves/{wave['id']}/pick-lists.pdf"):
+        answer = client.get(url)
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+        pages = page_contents(answer.content)
+        assert len(pages) == 2  # each trip from a new page
+        for page, trip in zip(pages, trips, strict=True):
+            assert f"TRIP-{trip}" in pdf_text(page)
+    assert f'href="/outbound/waves/{wave["id"]}/pick-lists.pdf"' in client.get(f"/outbound/waves/{wave['id']}").text
+    trip_page = client.get(f"/outbound/trips/{trips[0]}").text
+    assert f'href="/outbound/trips/{trips[0]}/pick-list.pdf"' in trip_page
+    assert client.get(f"/outbound/trips/{trips[0]}/pick-list.pdf").content.startswith(b"%PDF")
+    assert client.get(f"{API}/waves/999999/pick-lists.pdf").status_code == 404

@@ -28,6 +28,7 @@ from stockyard.documents.outbound import (
     shipping_label_pdf,
     shipping_label_zpl,
     trip_reference,
+    wave_pick_lists_pdf,
 )
 from stockyard.domain.errors import InvalidInput
 from tests.unit.test_documents import (
@@ -340,3 +341,13 @@ def test_label_zpl_text_cannot_inject_commands() -> None:
 
 def test_shipping_label_pdf_is_reproducible() -> None:
     assert shipping_label_pdf(LABEL) == shipping_label_pdf(LABEL)
+
+
+def test_a_wave_prints_each_trip_from_a_new_page_in_one_document() -> None:
+    first = pick_list(CLUSTER)
+    second = replace(pick_list(CLUSTER), trip_id=first.trip_id + 1, trip_no=2)
+    pdf = wave_pick_lists_pdf(first.wave_id, [first, second], first.printed_at)
+    pages = page_contents(pdf)
+    assert len(pages) == 2
+    assert f"TRIP-{first.trip_id}" in pdf_text(pages[0]) and f"TRIP-{second.trip_id}" in pdf_text(pages[1])
+    assert f"Pick lists of wave {first.wave_id}" in text_of(pdf)

@@ -128,3 +128,10 @@ def package_label_pdf(package_id: int, principal: OutboundPack, db: DbDep) -> Re
 def pick_list(trip_id: int, principal: StockRead, db: DbDep) -> Response:
     """The trip's pick list: the stops still to pick, in walking order."""
     return Response(packing.pick_list(db, principal, trip_id), media_type="application/pdf")
+
+
+@router.get("/waves/{wave_id}/pick-lists.pdf", operation_id="wave_pick_lists", response_class=Response,
+            responses=PDF)
+def wave_pick_lists(wave_id: int, principal: StockRead, db: DbDep) -> Response:
+    """The pick lists of every trip of a released wave in one PDF, each trip from a new page."""
+    return Response(packing.wave_pick_lists(db, principal, wave_id), media_type="application/pdf")

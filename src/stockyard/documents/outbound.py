@@ -17,7 +17,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from reportlab.lib import colors  # type: ignore[import-untyped]
 from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
-from reportlab.platypus import Spacer, Table, TableStyle  # type: ignore[import-untyped]
+from reportlab.platypus import PageBreak, Spacer, Table, TableStyle  # type: ignore[import-untyped]
 
 from stockyard.documents.labels import (
     CJK_FONT,
@@ -255,6 +255,18 @@ def pick_list_pdf(doc: PickList) -> bytes:
     reference = trip_reference(doc.trip_id)
     footer = f"Pick list {reference} · wave {doc.wave_id} · {doc.warehouse_code} · printed {when(doc.printed_at)}"
     return a4_pdf(_pick_story(doc), title=f"Pick list {reference}", footer=footer)
+
+
+def wave_pick_lists_pdf(wave_id: int, docs: Sequence[PickList], printed_at: datetime) -> bytes:
+    """Every trip's pick list of a wave in one A4 PDF, each trip from a new page, so a supervisor prints the wave
+    at once and hands each picker the sheets of a trip; "Page n of m" counts through the whole wave."""
+    story: list[Any] = []
+    for n, doc in enumerate(docs):
+        story += ([PageBreak()] if n else []) + _pick_story(doc)
+    warehouse = docs[0].warehouse_code if docs else ""
+    footer = f"Pick lists of wave {wave_id} · {len(docs)} trips · {warehouse} · printed {when(printed_at)}"
+    return a4_pdf(story or [paragraph("This wave has no trips.", CELL)], title=f"Pick lists of wave {wave_id}",
+                  footer=footer)
 
 
 def _pick_story(doc: PickList) -> list[Any]:

@@ -19,6 +19,7 @@ from stockyard.web.routes import (
     maps,
     masterdata,
     outbound,
+    printing,
     session,
 )
 
@@ -48,6 +49,6 @@ def install(app: FastAPI) -> None:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (session, dashboard, masterdata, maps, inbound, outbound, inventory, admin, handheld,
-                   handheld_outbound):
+                   handheld_outbound, printing):
         router = module.router
         app.include_router(router)
