@@ -130,7 +130,14 @@ def _pick_trip(demo: Database, ops: Handheld, trip: int) -> None:
         _ok(ops.scan(task["sku_code"]))
         if ops.state.get("at") == "lot":
             _ok(ops.scan(task["lot_number"]))
-        _ok(ops.scan(str(task["quantity"])))
+        counted = ops.scan(str(task["quantity"]))
+        _ok(counted)
+        if task["tote"]:  # a cluster trip: the pick goes into the order's own tote on the cart
+            assert ops.state.get("at") == "tote" and f'id="stop-tote">{task["tote"]}<' in counted.text
+            before = _postings(demo)
+            _refused(ops.scan("T9-9"), 422, "tote")
+            assert _postings(demo) == before, "nothing is picked into another order's tote"
+            _ok(ops.scan(task["tote"].lower()))  # a label typed in lower case is the same tote
     assert ops.state.get("at") == "done"
 
 
@@ -274,6 +281,8 @@ def test_a_serial_stop_asks_for_the_serial_label_and_refuses_another(demo: Datab
     _refused(ops.scan(other), 422, "serial")
     assert _postings(demo) == before and ops.state["at"] == "serial"
     _ok(ops.scan(stop["serial"]))
+    assert ops.state["at"] == "tote" and ops.state["serial"] == stop["serial"]  # a one-order cluster trip
+    _ok(ops.scan(stop["tote"]))
     k = t.task
     done = demo.read(lambda conn: conn.execute(select(k.c.status, k.c.done_quantity).where(
         k.c.id == stop["id"])).one())

@@ -116,3 +116,12 @@ def test_the_right_scan_passes_and_serials_are_checked() -> None:
     with pytest.raises(InvalidInput) as error:
         check_pick(PickTarget("A-01", 5, None, "SN1", D(1)), PickScanned("A-01", 5, None, "SN2", D(1)))
     assert error.value.code == "wrong_serial"
+
+
+def test_a_pick_into_another_orders_tote_is_refused_and_an_unscanned_tote_is_not_checked() -> None:
+    on_cart = PickTarget("A-01", 5, None, None, D(2), tote="T1-2")
+    with pytest.raises(InvalidInput) as refused:
+        check_pick(on_cart, PickScanned("A-01", 5, None, None, D(2), tote="T1-3"))
+    assert (refused.value.field, refused.value.code) == ("tote", "wrong_tote")
+    check_pick(on_cart, PickScanned("A-01", 5, None, None, D(2), tote=" t1-2 "))  # as a scanner or a thumb types it
+    check_pick(on_cart, PickScanned("A-01", 5, None, None, D(2)))  # the API caller that scans no tote

@@ -61,6 +61,7 @@ class PickIn(Strict):
     quantity: Qty = Decimal(1)
     lot_number: Text | None = None
     serial: Text | None = None
+    tote: Text | None = Field(None, description="the tote label scanned on the cart; must be the task's tote")
 
 
 class ShortIn(Strict):

@@ -175,6 +175,7 @@ class PickTarget:
     lot_number: str | None
     serial: str | None
     open_quantity: Decimal
+    tote: str | None = None  # the cart position the pick goes into (cluster picking)
 
 
 @dataclass(frozen=True)
@@ -186,10 +187,12 @@ class PickScanned:
     lot_number: str | None
     serial: str | None
     quantity: Decimal
+    tote: str | None = None  # the tote label scanned, when the picker scanned one
 
 
 def check_pick(target: PickTarget, scanned: PickScanned) -> None:
-    """A pick counts only at the right location, of the right item, lot and serial, and not more than is open."""
+    """A pick counts only at the right location, of the right item, lot and serial, not more than is open, and
+    into the order's own tote when one was scanned (a pick into another order's tote is a mis-ship later)."""
     if scanned.location_code != target.location_code:
         raise InvalidInput(f"this is not the pick location: go to {target.location_code}", field="location",
                            code="wrong_location")
@@ -204,3 +207,6 @@ def check_pick(target: PickTarget, scanned: PickScanned) -> None:
     if scanned.quantity > target.open_quantity:
         raise InvalidInput(f"only {target.open_quantity} is to be picked here", field="quantity",
                            code="more_than_open")
+    if target.tote is not None and scanned.tote is not None and \
+            scanned.tote.strip().upper() != target.tote.upper():
+        raise InvalidInput(f"put it into tote {target.tote}", field="tote", code="wrong_tote")

@@ -40,6 +40,7 @@ class PickScan:
     quantity: Decimal = Decimal(1)
     lot_number: str | None = None
     serial: str | None = None
+    tote: str | None = None  # the tote label scanned on the cart; checked against the task's tote when given
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def confirm_pick(db: Database, principal: Principal, task_id: int, scan: PickSca
     def work(conn: Connection) -> Row:
         task = visible_pick(conn, principal, task_id)
         check_pick(_target(conn, task), _scanned(conn, task, scan.location, scan.scan, scan.quantity,
-                                                 scan.lot_number, scan.serial))
+                                                 scan.lot_number, scan.serial, scan.tote))
         posting_id = _pick(conn, principal, task, scan.quantity)
         _after_task(conn, task)
         after = _task_view(conn, task_id)
@@ -191,13 +192,14 @@ def _target(conn: Connection, task: Row) -> PickTarget:
     lot = None
     if task["lot_id"] is not None:
         lot = conn.execute(select(t.lot.c.number).where(t.lot.c.id == task["lot_id"])).scalar_one()
-    return PickTarget(location, task["sku_id"], lot, task["serial"], task["quantity"])
+    return PickTarget(location, task["sku_id"], lot, task["serial"], task["quantity"], task["tote"])
 
 
 def _scanned(conn: Connection, task: Row, location: str, scan: str, quantity: Decimal, lot_number: str | None,
-             serial: str | None) -> PickScanned:
+             serial: str | None, tote: str | None = None) -> PickScanned:
     item = scanned_item(conn, task["owner_id"], scan)
-    return PickScanned(location.strip(), item.sku_id, lot_number or item.lot_number, serial or item.serial, quantity)
+    return PickScanned(location.strip(), item.sku_id, lot_number or item.lot_number, serial or item.serial, quantity,
+                       tote)
 
 
 def _pick(conn: Connection, principal: Principal, task: Row, quantity: Decimal) -> int:
@@ -388,10 +390,12 @@ def next_stop(db: Database, principal: Principal, trip_id: int) -> Row:
 
 
 def check_pick_step(db: Database, principal: Principal, task_id: int, location: str, scan: str | None = None,
-                    lot_number: str | None = None, serial: str | None = None) -> Row:
-    """Check the part of a pick scanned so far (the location, then the item, then its lot and serial), changing
-    nothing, so a handheld refuses a wrong scan at once rather than at the end. The answer says the lot and
-    serial the scans carried and whether the task still needs one scanned (``needs_lot``, ``needs_serial``)."""
+                    lot_number: str | None = None, serial: str | None = None,
+                    quantity: Decimal | None = None) -> Row:
+    """Check the part of a pick scanned so far (the location, then the item, then its lot and serial, then the
+    quantity), changing nothing, so a handheld refuses a wrong scan at once rather than at the end. The answer
+    says the lot and serial the scans carried, whether the task still needs one scanned (``needs_lot``,
+    ``needs_serial``), and the tote the pick goes into (``tote``, None when the trip has no totes)."""
     def work(conn: Connection) -> Row:
         task = visible_pick(conn, principal, task_id)
         target = _target(conn, task)
@@ -400,7 +404,8 @@ def check_pick_step(db: Database, principal: Principal, task_id: int, location: 
         given = serial or (item.serial if item else None)
         check_pick(target, PickScanned(location.strip(), item.sku_id if item else target.sku_id,
                                        lot if lot is not None else target.lot_number,
-                                       given if given is not None else target.serial, target.open_quantity))
+                                       given if given is not None else target.serial,
+                                       quantity if quantity is not None else target.open_quantity))
         return {"lot_number": lot, "needs_lot": target.lot_number is not None and lot is None,
-                "serial": given, "needs_serial": target.serial is not None and given is None}
+                "serial": given, "needs_serial": target.serial is not None and given is None, "tote": target.tote}
     return db.write(work)  # writing only for the row locks ``visible_pick`` takes; nothing is written

@@ -100,7 +100,8 @@ def _need(scan: str | None) -> str:
 # ---------------------------------------------------------------- pick (拣货)
 
 
-PICK_KEYS = ("trip", "task", "at", "location", "item", "lot", "serial")
+PICK_KEYS = ("trip", "task", "at", "location", "item", "lot", "serial", "qty")
+_KEPT = ("location", "item", "lot", "serial", "qty")  # what a stop's steps carry to the next
 
 
 def _pick_show(db: Database, principal: Principal, state: dict[str, str]) -> Step:
@@ -112,9 +113,10 @@ def _pick_show(db: Database, principal: Principal, state: dict[str, str]) -> Ste
     if task is None:
         return Step("done", {"trip": str(trip_id)}, {"stop": stop})
     at = state.get("at", "location")
-    if str(task["id"]) != state.get("task") or at not in ("location", "item", "lot", "serial", "qty", "short"):
+    if str(task["id"]) != state.get("task") or at not in ("location", "item", "lot", "serial", "qty", "tote",
+                                                           "short"):
         at, state = "location", {}  # the stop of the state is done (a reload later): the trip's next one
-    kept: dict[str, str] = {k: state[k] for k in ("location", "item", "lot", "serial") if k in state}
+    kept: dict[str, str] = {k: state[k] for k in _KEPT if k in state}
     return Step(at, {"trip": str(trip_id), "task": str(task["id"]), **kept}, {"stop": stop, "task": task})
 
 
@@ -136,7 +138,7 @@ def _pick_answer(db: Database, principal: Principal, state: dict[str, str], scan
         taken.ok = _("Trip %(n)s is yours") % {"n": trip}
         return taken
     base = {"trip": str(trip_id), "task": str(task_id)}
-    kept: dict[str, str] = {k: state[k] for k in ("location", "item", "lot", "serial") if k in state}
+    kept: dict[str, str] = {k: state[k] for k in _KEPT if k in state}
     if command == "empty" and at == "item":  # nothing of it at the location: report the whole stop short
         return _short(db, principal, trip_id, task_id, kept, Decimal(0), _)
     if command == "short" and at == "qty":
@@ -158,12 +160,19 @@ def _pick_answer(db: Database, principal: Principal, state: dict[str, str], scan
         checked = picking.check_pick_step(db, principal, task_id, location, item, scanned)
         return _after_item(db, principal, trip_id, {**base, "location": location, "item": item}, checked,
                            _("Lot %(code)s") % {"code": scanned})
-    if at == "serial":  # one serial is one unit: the scan of its label is the pick
-        picking.check_pick_step(db, principal, task_id, location, item, lot, serial=scanned)
+    if at == "tote":  # the last scan of a cluster stop: the order's tote on the cart
         return _confirm(db, principal, trip_id, task_id, picking.PickScan(
-            location, item, Decimal(1), lot_number=lot, serial=scanned), _)
+            location, item, _quantity(state.get("qty")), lot_number=lot, serial=state.get("serial"), tote=scanned), _)
+    # One serial is one unit: the scan of its label is the quantity.
+    serial, quantity = (scanned, Decimal(1)) if at == "serial" else (state.get("serial"), _quantity(scanned))
+    checked = picking.check_pick_step(db, principal, task_id, location, item, lot, serial=serial, quantity=quantity)
+    if checked["tote"]:
+        return Step("tote", {**base, **kept, **({"serial": serial} if serial else {}), "qty": str(quantity)},
+                    _stop_context(db, principal, trip_id),
+                    ok=_("%(qty)s checked: put it into tote %(tote)s") % {"qty": quantity.normalize(),
+                                                                          "tote": checked["tote"]})
     return _confirm(db, principal, trip_id, task_id, picking.PickScan(
-        location, item, _quantity(scanned), lot_number=lot, serial=state.get("serial")), _)
+        location, item, quantity, lot_number=lot, serial=serial), _)
 
 
 def _after_item(db: Database, principal: Principal, trip_id: int, state: dict[str, str], checked: dict[str, Any],
