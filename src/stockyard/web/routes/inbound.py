@@ -10,10 +10,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from stockyard.api.deps import get_db
 from stockyard.domain.access import Principal
-from stockyard.domain.errors import InvalidInput
+from stockyard.domain.errors import DomainError, InvalidInput
 from stockyard.domain.inbound import QcResult, ReceiptType
 from stockyard.services import documents, putaway, receipts, receiving
-from stockyard.web import core, lists
+from stockyard.services import masterdata as md
+from stockyard.web import core, forms, lists
 from stockyard.web.deps import Csrf, page
 from stockyard.web.i18n import N_
 
@@ -47,18 +48,40 @@ def receipt_list(request: Request, principal: Annotated[Principal, page("inbound
                       title=N_("Receipts"), export_name="receipts", context={"page_actions": actions})
 
 
+def _receipt_form(request: Request, principal: Principal, values: dict[str, str],
+                  error: DomainError | None = None) -> Response:
+    db = get_db(request)
+    context = {"title": N_("New receipt"), "types": RECEIPT_TYPE, "rows": range(1, LINE_ROWS + 1), "values": values,
+               "owners": forms.options(db, principal, md.OWNER),
+               "warehouses": forms.options(db, principal, md.WAREHOUSE),
+               "suppliers": forms.owned_options(db, principal, md.SUPPLIER)}
+    return forms.show(request, "desktop/inbound_receipt_new.html", "desktop/_inbound_receipt_form.html",
+                      "#receipt-form", context, principal=principal, error=error)
+
+
 @router.get("/inbound/receipts/new")
 def receipt_form(request: Request, principal: Annotated[Principal, page("inbound.manage")]) -> Response:
-    return core.render(request, "desktop/inbound_receipt_new.html",
-                       {"title": N_("New receipt"), "types": RECEIPT_TYPE, "rows": range(1, LINE_ROWS + 1)},
-                       principal=principal)
+    return _receipt_form(request, principal, {"type": ReceiptType.PURCHASE.value})
 
 
 @router.post("/inbound/receipts", dependencies=[Csrf])
 async def receipt_create(request: Request, principal: Annotated[Principal, page("inbound.manage")]) -> Response:
-    """A receipt order (ASN) from the form: the head and the filled line rows; empty rows are skipped."""
-    form = await request.form()
-    values = {k: str(v).strip() for k, v in form.items()}
+    """A receipt order (ASN) from the form: the head and the filled line rows; empty rows are skipped. A refusal
+    shows the form again with what was typed and the error at its field."""
+    values = await forms.typed(request)
+    origins: list[int] = []
+    try:
+        new = _new_receipt(values, origins)
+        made = receipts.create_receipt(get_db(request), principal, new)
+    except DomainError as error:
+        refused = forms.on_row(error, origins, lambda n, name: f"{'qty' if name == 'quantity' else 'sku'}_{n}")
+        return _receipt_form(request, principal, values, refused)
+    return core.redirect(request, f"/inbound/receipts/{made.receipt['id']}")
+
+
+def _new_receipt(values: dict[str, str], origins: list[int]) -> receipts.NewReceipt:
+    owner_id = forms.record_id(values.get("owner_id"), "owner_id")
+    warehouse_id = forms.record_id(values.get("warehouse_id"), "warehouse_id")
     lines = []
     for n in range(1, LINE_ROWS + 1):
         sku, quantity = values.get(f"sku_{n}", ""), values.get(f"qty_{n}", "")
@@ -66,33 +89,20 @@ async def receipt_create(request: Request, principal: Annotated[Principal, page(
             continue
         if not sku:
             raise InvalidInput("a line with a quantity needs its SKU", field=f"sku_{n}")
-        lines.append(receipts.NewReceiptLine(quantity=_quantity(quantity, f"qty_{n}"), sku_code=sku))
+        if len(sku) > 64:
+            raise InvalidInput("at most 64 characters", field=f"sku_{n}")
+        lines.append(receipts.NewReceiptLine(quantity=forms.quantity(quantity, f"qty_{n}"), sku_code=sku))
+        origins.append(n)
     if not lines:
         raise InvalidInput("a receipt has at least one line", field="sku_1")
     kind = values.get("type") or "purchase"
     if kind not in RECEIPT_TYPE:
         raise InvalidInput("is not a receipt type", field="type")
-    reference = values.get("external_ref", "")
-    if not reference or len(reference) > 64:
-        raise InvalidInput("is required (at most 64 characters)", field="external_ref")
-    supplier = values.get("supplier_id")
-    new = receipts.NewReceipt(owner_id=_id(values.get("owner_id"), "owner_id"),
-                              warehouse_id=_id(values.get("warehouse_id"), "warehouse_id"),
-                              external_ref=reference, type=ReceiptType(kind), lines=lines,
-                              supplier_id=_id(supplier, "supplier_id") if supplier else None,
-                              note=values.get("note") or None)
-    made = receipts.create_receipt(get_db(request), principal, new)
-    return core.redirect(request, f"/inbound/receipts/{made.receipt['id']}")
-
-
-def _id(raw: str | None, name: str) -> int:
-    try:
-        value = int(raw or "")
-    except ValueError:
-        raise InvalidInput("must be a record number", field=name) from None
-    if value <= 0:
-        raise InvalidInput("must be a record number", field=name)
-    return value
+    reference = forms.text(values, "external_ref", 64, required=True) or ""
+    return receipts.NewReceipt(owner_id=owner_id, warehouse_id=warehouse_id, external_ref=reference,
+                               type=ReceiptType(kind), lines=lines,
+                               supplier_id=forms.optional_id(values.get("supplier_id"), "supplier_id"),
+                               note=forms.text(values, "note", 500))
 
 
 def _quantity(raw: str, name: str) -> Decimal:

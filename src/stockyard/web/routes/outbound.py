@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from stockyard.api.deps import get_db
 from stockyard.domain.access import Principal
-from stockyard.domain.errors import InvalidInput
+from stockyard.domain.allocation import OrderType, Rule
+from stockyard.domain.errors import DomainError, InvalidInput
+from stockyard.domain.master import PackLevel
 from stockyard.domain.waves import MAX_TRIP_LINES, MAX_TRIP_ORDERS, PickMode
+from stockyard.services import masterdata as md
 from stockyard.services import orders, packing, waves
-from stockyard.web import core, lists
+from stockyard.web import core, forms, lists
 from stockyard.web.deps import Csrf, page
 from stockyard.web.i18n import N_
 
@@ -52,8 +56,106 @@ ORDERS = lists.Listing(
 
 @router.get("/outbound/orders")
 def order_list(request: Request, principal: Annotated[Principal, page("stock.read")]) -> Response:
+    actions = [(N_("New order"), "/outbound/orders/new")] if principal.can("stock.allocate") else []
     return lists.show(request, get_db(request), principal, orders.order_view(principal), ORDERS,
-                      title=N_("Shipment orders"), export_name="orders")
+                      title=N_("Shipment orders"), export_name="orders", context={"page_actions": actions})
+
+
+# ---------------------------------------------------------------- the order form
+
+ORDER_RULE = {"fefo": N_("FEFO: first expired, first out"), "fifo": N_("FIFO: first in, first out"),
+              "lifo": N_("LIFO: last in, first out")}
+PACK_LEVEL = {"each": N_("Each"), "inner": N_("Inner"), "case": N_("Case"), "pallet": N_("Pallet")}
+# The ship-to as the packing list and the shipping label read it (packing._ship_to).
+SHIP_TO = (("name", N_("Recipient")), ("phone", N_("Phone")), ("country", N_("Country")),
+           ("province", N_("Province")), ("city", N_("City")), ("district", N_("District")),
+           ("street", N_("Street address")), ("postal_code", N_("Postal code")))
+ORDER_LINE_ROWS = 6
+LINE_FIELDS = ("sku_code", "quantity", "level", "lot_number")
+
+
+def _order_form(request: Request, principal: Principal, values: dict[str, str],
+                error: DomainError | None = None) -> Response:
+    db = get_db(request)
+    rows = [{c: values.get(f"lines[{i}].{c}", "") for c in LINE_FIELDS} for i in range(ORDER_LINE_ROWS)]
+    context = {"title": N_("New shipment order"), "values": values, "rows": rows,
+               "owners": forms.options(db, principal, md.OWNER),
+               "warehouses": forms.options(db, principal, md.WAREHOUSE),
+               "carriers": forms.options(db, principal, md.CARRIER),
+               "types": ORDER_TYPE, "rules": ORDER_RULE, "levels": PACK_LEVEL, "ship_to": SHIP_TO}
+    return forms.show(request, "desktop/outbound_order_new.html", "desktop/_outbound_order_form.html",
+                      "#order-form", context, principal=principal, error=error)
+
+
+@router.get("/outbound/orders/new")
+def order_form(request: Request, principal: Annotated[Principal, page("stock.allocate")]) -> Response:
+    return _order_form(request, principal, {"type": OrderType.SALES_B2C.value, "rule": Rule.FEFO.value,
+                                            "priority": "0"})
+
+
+@router.post("/outbound/orders", dependencies=[Csrf])
+async def order_create(request: Request, principal: Annotated[Principal, page("stock.allocate")]) -> Response:
+    """A shipment order from the form, through the service the API's POST /orders calls; empty line rows are
+    skipped. A refusal shows the form again with what was typed and the error at its field."""
+    values = await forms.typed(request)
+    origins: list[int] = []
+    try:
+        new = _new_order(values, origins)
+        made = orders.create_order(get_db(request), principal, new)
+    except DomainError as error:
+        refused = forms.on_row(error, origins, lambda row, name: f"lines[{row}].{name}")
+        return _order_form(request, principal, values, refused)
+    return core.redirect(request, f"/outbound/orders/{made.order['id']}")
+
+
+def _new_order(values: dict[str, str], origins: list[int]) -> orders.NewOrder:
+    """Parse the form (its shapes only: which SKU, lot and stock there are is the service's to say)."""
+    owner_id = forms.record_id(values.get("owner_id"), "owner_id")
+    warehouse_id = forms.record_id(values.get("warehouse_id"), "warehouse_id")
+    reference = forms.text(values, "external_ref", 64, required=True) or ""
+    kind = _choice(values, "type", ORDER_TYPE)
+    rule = _choice(values, "rule", ORDER_RULE)
+    priority = _number(values.get("priority") or "0", "priority", 0, 1_000_000)
+    lines = []
+    for i in range(ORDER_LINE_ROWS):
+        sku, quantity = values.get(f"lines[{i}].sku_code", ""), values.get(f"lines[{i}].quantity", "")
+        lot = forms.text(values, f"lines[{i}].lot_number", 64)
+        if not sku and not quantity and not lot:
+            continue
+        if not sku:
+            raise InvalidInput("a line with a quantity needs its SKU", field=f"lines[{i}].sku_code")
+        if len(sku) > 64:
+            raise InvalidInput("at most 64 characters", field=f"lines[{i}].sku_code")
+        level = _choice(values, f"lines[{i}].level", PACK_LEVEL, default=PackLevel.EACH.value)
+        lines.append(orders.NewOrderLine(quantity=forms.quantity(quantity, f"lines[{i}].quantity"), sku_code=sku,
+                                         level=PackLevel(level), lot_number=lot))
+        origins.append(i)
+    if not lines:
+        raise InvalidInput("an order has at least one line", field="lines[0].sku_code")
+    ship_to = {key: value for key, _label in SHIP_TO
+               if (value := forms.text(values, f"ship_to.{key}", 200)) is not None}
+    return orders.NewOrder(
+        owner_id=owner_id, warehouse_id=warehouse_id, external_ref=reference, type=OrderType(kind),
+        lines=lines, rule=Rule(rule), priority=priority,
+        requested_ship_date=_date(values.get("requested_ship_date", ""), "requested_ship_date"),
+        carrier_id=forms.optional_id(values.get("carrier_id"), "carrier_id"),
+        service_level=forms.text(values, "service_level", 32), ship_to=ship_to or None)
+
+
+def _choice(values: dict[str, str], field: str, allowed: dict[str, Any], default: str | None = None) -> str:
+    value = values.get(field) or default or ""
+    if value not in allowed:
+        raise InvalidInput("choose one of the offered values", field=field)
+    return value
+
+
+def _date(raw: str, field: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{raw!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
 @router.get("/outbound/orders/{order_id}")
