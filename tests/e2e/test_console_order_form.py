@@ -195,5 +195,5 @@ def test_the_forms_read_in_chinese(demo: tuple[Database, str]) -> None:
         for english in ("Allocation rule", "Ship to", "Postal code", "Create order", "Empty rows"):
             assert english not in order, english
         receipt = coordinator.get("/inbound/receipts/new").text
-        assert "供应商" in receipt and "Supplier" not in receipt
+        assert "供应商" in receipt and "明细行" in receipt and "Supplier" not in receipt
         assert 'href="/outbound/orders/new"' in coordinator.get("/outbound/orders").text
