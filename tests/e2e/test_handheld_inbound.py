@@ -338,3 +338,34 @@ def test_a_person_without_the_permission_gets_403(demo: Database, user: str, pat
                               headers={"HX-Request": "true", "X-CSRF-Token": handheld.token})
         assert refused.status_code == 403
     assert demo.read(lambda conn: conn.execute(select(func.count()).select_from(t.receipt_event)).scalar_one()) == 0
+
+
+def test_an_item_found_where_the_count_has_no_line_is_counted_like_any_other_difference(demo: Database,
+                                                                                       ops: Handheld) -> None:
+    warehouse = _id(demo, t.warehouse, WAREHOUSE)
+    started = counts.start(demo, SYSTEM, counts.Criteria(warehouse, location_ids=[_location(demo, "A06-01-4-1")]),
+                           blind=True)
+    ops.open("/m/count")
+    _step_ok(ops.scan("A06-01-4-1"))
+    found = ops.scan("@found")
+    _step_ok(found)
+    assert "Scan the item you found" in found.text
+    _refused(ops.scan("NO-SUCH-THING"), 422, "scan")
+    asked = ops.scan("06921734101198")  # BH-TIS-01: the count's line is BH-TIS-02
+    _step_ok(asked)
+    assert 'id="found-sku">BH-TIS-01<' in asked.text and ops.state["at"] == "found_qty"
+    _refused(ops.scan("-1"), 422, "quantity")
+    back = _ok(ops.scan("12"))
+    assert "BH-TIS-01" in back and ops.state["at"] == "item", "back at the line's own item"
+    _step_ok(ops.scan("06921734101235"))
+    _ok(ops.scan("648"))
+    lines = demo.read(lambda conn: conn.execute(
+        select(t.sku.c.code, t.count_line.c.snapshot_quantity, t.count_line.c.counted_quantity)
+        .join(t.sku, t.sku.c.id == t.count_line.c.sku_id)
+        .where(t.count_line.c.count_id == started["id"]).order_by(t.sku.c.code)).all())
+    assert [(r.code, r.snapshot_quantity, r.counted_quantity) for r in lines] == [
+        ("BH-TIS-01", Decimal(0), Decimal(12)), ("BH-TIS-02", Decimal(648), Decimal(648))]
+    # Finishing treats it as any difference: 12 where the books have none goes to a recount by someone else.
+    finished = counts.finish(demo, SYSTEM, started["id"])
+    assert finished["status"] == "recount"
+    assert [x["needs_recount"] for x in finished["lines"] if x["snapshot_quantity"] == 0] == [True]

@@ -23,7 +23,7 @@ from stockyard.domain.master import PackLevel
 from stockyard.domain.stock import StockStatus
 from stockyard.services import counts, putaway, receipts
 from stockyard.services import masterdata as md
-from stockyard.services.scanning import by_barcode, read_scan, sku_of_scan
+from stockyard.services.scanning import barcode_forms, by_barcode, read_scan, sku_of_scan
 
 OPEN = putaway.OPEN
 PUTAWAY = putaway.KIND
@@ -436,3 +436,75 @@ def check_count_item(db: Database, task: CountTask, text: str, *, field: str = "
             scan.serial and task.serial and scan.serial != task.serial):
         raise InvalidInput(f"this is not lot {task.lot_number or task.serial} of {task.sku_code}", field=field,
                            code="wrong_lot")
+
+
+@dataclass(frozen=True)
+class FoundItem:
+    """An item a counter found at a count's location that the count has no line for."""
+
+    owner_id: int
+    sku_id: int
+    sku_code: str
+    lot_number: str | None
+    serial: str | None
+    needs_lot: bool  # lot-controlled and the barcode carried no lot
+    needs_serial: bool
+
+
+def found_item(db: Database, principal: Principal, task: CountTask, text: str, *,
+               field: str = "scan") -> FoundItem:
+    """The SKU a barcode found at the line's location names: of the line's owner first (a shelf mostly holds one
+    owner's goods), else of the one owner in the person's scope with that barcode; several owners → 422, to be
+    counted from the console where the owner is chosen."""
+    scan = read_scan(text, field=field)
+    gtin = scan.gtin or scan.content_gtin
+
+    def work(conn: Connection) -> FoundItem:
+        owner_id, found = task.owner_id, by_barcode(conn, task.owner_id, gtin, scan.raw)
+        if found is None:
+            owner_id = _only_owner_with(conn, principal, barcode_forms(gtin, scan.raw), scan.raw, field)
+            found = by_barcode(conn, owner_id, gtin, scan.raw)
+        if found is None:
+            raise InvalidInput(f"no SKU has the barcode {scan.raw}", field=field, code="unknown_barcode")
+        sku = conn.execute(select(t.sku.c.code, t.sku.c.lot_control, t.sku.c.serial_control)
+                           .where(t.sku.c.id == found[0])).one()
+        return FoundItem(owner_id, found[0], str(sku.code), scan.lot, scan.serial,
+                         needs_lot=bool(sku.lot_control) and not scan.lot,
+                         needs_serial=bool(sku.serial_control) and not scan.serial)
+    return db.read(work)
+
+
+def _only_owner_with(conn: Connection, principal: Principal, forms: set[str], raw: str, field: str) -> int:
+    s, b = t.sku, t.sku_barcode
+    query = select(s.c.owner_id).where(or_(s.c.id.in_(select(b.c.sku_id).where(b.c.barcode.in_(sorted(forms)))),
+                                           s.c.code == raw)).distinct()
+    clause = md.scope_filter(md.SKU, principal)
+    owners = [int(o) for o in conn.execute(query.where(clause) if clause is not None else query).scalars()]
+    if not owners:
+        raise InvalidInput(f"no SKU has the barcode {raw}", field=field, code="unknown_barcode")
+    if len(owners) > 1:
+        raise InvalidInput("several owners have this barcode: count it from the console, choosing the owner",
+                           field=field, code="ambiguous_owner")
+    return owners[0]
+
+
+def enter_found(db: Database, principal: Principal, task: CountTask, item: FoundItem, quantity: Decimal, *,
+                lot_number: str | None = None, serial: str | None = None) -> None:
+    """Count a found item at the line's location: a new line on the count, booked at nothing there, so finishing
+    the count posts what was found like any other difference."""
+    lot, unit = lot_number or item.lot_number, serial or item.serial
+    if item.needs_lot and not lot:
+        raise InvalidInput(f"{item.sku_code} is lot-controlled: scan or type the lot", field="scan",
+                           code="lot_required")
+    if unit and quantity != Decimal(1):
+        raise InvalidInput("a serial number is one unit", field="scan", code="serial_is_one")
+    lot_id = None
+    if lot:
+        lot_id = db.read(lambda conn: conn.execute(select(t.lot.c.id).where(
+            t.lot.c.sku_id == item.sku_id, t.lot.c.number == lot)).scalar())
+        if lot_id is None:
+            raise InvalidInput(f"{item.sku_code} has no lot {lot}: register the lot first", field="scan",
+                               code="unknown_lot")
+    counts.enter(db, principal, task.count_id, [counts.Entry(
+        quantity=quantity, location_id=task.location.id, owner_id=item.owner_id, sku_id=item.sku_id,
+        lot_id=lot_id, serial=unit)])

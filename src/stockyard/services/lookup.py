@@ -19,7 +19,7 @@ from stockyard.domain.access import Principal
 from stockyard.domain.errors import NotFound
 from stockyard.domain.gs1 import Scan
 from stockyard.services import masterdata as md
-from stockyard.services.scanning import read_scan
+from stockyard.services.scanning import barcode_forms, read_scan
 
 Kind = Literal["location", "container", "sku", "lot", "serial"]
 MAX_STOCK_ROWS = 50
@@ -90,7 +90,7 @@ def _containers(conn: Connection, principal: Principal, scan: Scan) -> list[Find
 def _skus(conn: Connection, principal: Principal, scan: Scan) -> list[Finding]:
     s, bc = t.sku, t.sku_barcode
     gtin = scan.gtin or scan.content_gtin
-    forms = {scan.raw} | ({gtin, gtin[1:], gtin[2:], gtin[6:]} if gtin else set())
+    forms = barcode_forms(gtin, scan.raw)
     by_code = select(s.c.id).where(s.c.code == scan.raw) if scan.kind == "plain" else None
     ids = select(bc.c.sku_id).where(bc.c.barcode.in_(sorted(forms)))
     query = select(s.c.id, s.c.code, s.c.name).where(

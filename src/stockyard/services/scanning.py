@@ -25,12 +25,15 @@ class ScannedItem:
     expiry: date | None = None  # AI 17
 
 
+def barcode_forms(gtin: str | None, raw: str) -> set[str]:
+    """What a scanned barcode may be stored as: as scanned, and a GTIN also without its leading zeros (GTIN-13 /
+    12 / 8 are the 14-digit form without them, and are stored as printed)."""
+    return {raw} | ({gtin, gtin[1:], gtin[2:], gtin[6:]} if gtin else set())
+
+
 def by_barcode(conn: Connection, owner_id: int, gtin: str | None, raw: str) -> tuple[int, PackLevel] | None:
     """The SKU and pack level a barcode stands for, else the SKU whose code was scanned (a plain label)."""
-    forms = {raw}
-    if gtin:
-        # GTINs are stored as printed: GTIN-13 / 12 / 8 are the 14-digit form without its leading zeros.
-        forms |= {gtin, gtin[1:], gtin[2:], gtin[6:]}
+    forms = barcode_forms(gtin, raw)
     b = t.sku_barcode
     row = conn.execute(select(b.c.sku_id, b.c.pack_level).where(b.c.owner_id == owner_id, b.c.barcode.in_(forms))
                        .order_by(b.c.id)).first()

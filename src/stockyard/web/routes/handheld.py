@@ -320,8 +320,13 @@ def _count_show(request: Request, db: Database, principal: Principal, state: dic
     if line is None:
         return Step("none", {})
     base = {"count_id": str(line.count_id), "line_id": str(line.line_id)}
-    if state.get("at") in ("item", "quantity") and line_id == line.line_id:
-        return Step(state["at"], {**base, "at": state["at"]}, {"line": line})
+    at = state.get("at")
+    if at in FOUND_STEPS and line_id == line.line_id and state.get("found"):
+        kept = {k: state[k] for k in ("found", "lot") if state.get(k)}
+        found = handheld.found_item(db, principal, line, state["found"])
+        return Step(at, {**base, "at": at, **kept}, {"line": line, "found": found})
+    if at in ("item", "quantity", "found") and line_id == line.line_id:
+        return Step(at, {**base, "at": at}, {"line": line, "found": None})
     return Step("location", base, {"line": line})
 
 
@@ -332,6 +337,8 @@ def _count_answer(request: Request, db: Database, principal: Principal, state: d
     line: handheld.CountTask = step.context["line"]
     if scan == "@skip":
         return _count_show(request, db, principal, {"after": str(line.line_id)})
+    if scan in ("@found", "@back") or step.at.startswith("found"):
+        return _found_answer(request, db, principal, step, scan)
     if step.at == "location":
         handheld.check_same_place(line.location, scan)
         return _count_show(request, db, principal, {**step.state, "at": "item"})
@@ -349,6 +356,39 @@ def _count_answer(request: Request, db: Database, principal: Principal, state: d
     return after
 
 
+FOUND_STEPS = ("found_lot", "found_serial", "found_qty")
+
+
+def _found_answer(request: Request, db: Database, principal: Principal, step: Step, scan: str) -> Step:
+    """Something the line does not name is here too: its item, its lot or serial when asked, how many. It goes
+    on the count as a new line; then the counter is back at the line's own item."""
+    line: handheld.CountTask = step.context["line"]
+    base = {"count_id": str(line.count_id), "line_id": str(line.line_id)}
+    if scan == "@back":
+        return _count_show(request, db, principal, {**base, "at": "item"})
+    if scan == "@found":
+        return _count_show(request, db, principal, {**base, "at": "found"})
+    state = {**base, **{k: v for k, v in step.state.items() if k in ("found", "lot")}}
+    if step.at == "found":
+        state["found"] = scan
+        item = handheld.found_item(db, principal, line, scan)
+    else:
+        item = step.context["found"]
+    if step.at == "found_lot":
+        state["lot"] = scan
+    if step.at in ("found", "found_lot"):
+        at = "found_lot" if item.needs_lot and "lot" not in state else \
+            "found_serial" if item.needs_serial else "found_qty"
+        return _count_show(request, db, principal, {**state, "at": at})
+    serial, quantity = (scan, Decimal(1)) if step.at == "found_serial" else (None, _counted(scan))
+    handheld.enter_found(db, principal, line, item, quantity, lot_number=state.get("lot"), serial=serial)
+    _ = core.gettext_for(request)
+    after = _count_show(request, db, principal, {**base, "at": "item"})
+    after.ok = _("Found %(quantity)s × %(sku)s in %(location)s: added to the count") % {
+        "quantity": _fmt(request).number(quantity), "sku": item.sku_code, "location": line.location.code}
+    return after
+
+
 def _counted(text: str) -> Decimal:
     """A counted quantity may be zero: the place was empty."""
     if text.strip() in ("0", "0.0", "0,0"):
@@ -357,7 +397,7 @@ def _counted(text: str) -> Decimal:
 
 
 COUNT = _register(Flow("count", N_("Count"), "inventory.count",
-                         ("count_id", "line_id", "at", "after"), _count_show, _count_answer))
+                         ("count_id", "line_id", "at", "after", "found", "lot"), _count_show, _count_answer))
 
 
 
