@@ -85,7 +85,10 @@ def test_an_order_made_in_the_form_is_in_the_api_with_its_lines_and_ship_to(demo
         made = coordinator.post("/outbound/orders", data=_order(db, _csrf(coordinator)), follow_redirects=False)
         assert made.status_code == 303, made.text
         order_id = int(made.headers["location"].rsplit("/", 1)[1])
-        assert "SO-FORM-1" in coordinator.get(made.headers["location"]).text
+        shown = coordinator.get(made.headers["location"]).text
+        assert "SO-FORM-1" in shown
+        # The order's page reads back what was given: rule, carrier with its service level, ship-to.
+        assert "FIFO" in shown and "standard" in shown and "1 Century Avenue" in shown and "200120" in shown
         order = coordinator.get(f"/api/v1/orders/{order_id}").json()
     assert order["external_ref"] == "SO-FORM-1" and order["type"] == "sales_b2c" and order["rule"] == "fifo"
     assert order["priority"] == 5 and order["requested_ship_date"] == "2031-03-04"

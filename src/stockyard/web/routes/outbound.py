@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from stockyard.api.deps import get_db
 from stockyard.domain.access import Principal
 from stockyard.domain.allocation import OrderType, Rule
-from stockyard.domain.errors import DomainError, InvalidInput
+from stockyard.domain.errors import DomainError, InvalidInput, NotFound
 from stockyard.domain.master import PackLevel
 from stockyard.domain.waves import MAX_TRIP_LINES, MAX_TRIP_ORDERS, PickMode
 from stockyard.services import masterdata as md
@@ -160,10 +160,18 @@ def _date(raw: str, field: str) -> date | None:
 
 @router.get("/outbound/orders/{order_id}")
 def order_page(request: Request, order_id: int, principal: Annotated[Principal, page("stock.read")]) -> Response:
-    found = orders.get_order(get_db(request), principal, order_id)
+    db = get_db(request)
+    found = orders.get_order(db, principal, order_id)
+    carrier = None
+    if found.get("carrier_id") is not None:
+        try:
+            carrier = md.get(db, md.CARRIER, int(found["carrier_id"]), principal=principal)
+        except NotFound:  # a carrier the person may not see: the order still shows
+            carrier = None
     return core.render(request, "desktop/outbound_order.html",
                        {"title": N_("Shipment order"), "item": found, "statuses": ORDER_STATUS,
-                        "types": ORDER_TYPE}, principal=principal)
+                        "types": ORDER_TYPE, "rules": ORDER_RULE, "carrier": carrier, "ship_to": SHIP_TO},
+                       principal=principal)
 
 
 @router.post("/outbound/orders/{order_id}/allocate", dependencies=[Csrf])
