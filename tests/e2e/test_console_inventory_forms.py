@@ -232,9 +232,18 @@ def test_a_transfer_created_shipped_and_received_moves_the_stock(demo: Demo) -> 
                                                       "quantity": "5"})
         assert 400 <= too_many.status_code < 500
         assert _location_stock(db, to_id, "DOCK-I01", shelf.sku_id) == 0
+        no_serial = admin.post(f"{url}/receive", data={"csrf_token": token, "location": "DOCK-I01", "line_no": "1",
+                                                       "serial": "SN-NOT-HERE"})
+        assert no_serial.status_code == 422 and "serial" in no_serial.text
         assert admin.post(f"{url}/receive", data={"csrf_token": token, "location": "DOCK-I01", "line_no": "1",
-                                                  "quantity": "3"}, follow_redirects=False).status_code == 303
+                                                  "quantity": "3", "lpn": "PAL-TR-FORM-1"},
+                          follow_redirects=False).status_code == 303
         assert _location_stock(db, to_id, "DOCK-I01", shelf.sku_id) == 3
+        pallet = db.read(lambda c: c.execute(select(t.container.c.warehouse_id, func.sum(t.balance.c.on_hand))
+                                             .join(t.balance, t.balance.c.container_id == t.container.c.id)
+                                             .where(t.container.c.lpn == "PAL-TR-FORM-1")
+                                             .group_by(t.container.c.warehouse_id)).one())
+        assert tuple(pallet) == (to_id, 3), "received onto the pallet label given, in the destination"
         assert admin.post(f"{url}/close", data={"csrf_token": token}, follow_redirects=False).status_code == 303
         closed = admin.get(url)
         assert "Closed" in closed.text and 'name="ship"' not in closed.text

@@ -128,8 +128,10 @@ def test_create_ship_receive_close_moves_stock_through_in_transit(client: TestCl
     assert first["status"] == "shipped" and len(first["putaway_tasks"]) == 1
     ok(client.post(f"{url}/receive", json={"location_id": site.dock, "sku_id": site.tea, "lot_id": site.l1,
                                            "quantity": "10"}), 201)
-    last = ok(client.post(f"{url}/receive", json={"location_id": site.dock, "sku_id": site.phone,
-                                                  "serial": "SN-1"}), 201)
+    error(client.post(f"{url}/receive", json={"location_id": site.dock, "serial": "SN-9"}), 422, "wrong_serial",
+          "serial")
+    # The serial scanned names its line on its own: no line number or SKU needed.
+    last = ok(client.post(f"{url}/receive", json={"location_id": site.dock, "serial": "SN-1"}), 201)
     assert last["status"] == "received" and last["quantity"] == "1"
     assert on_hand(client, site.dock) == {(site.tea, None): "30", (site.phone, "SN-1"): "1"}
     assert on_hand(client, site.transit1) == {}

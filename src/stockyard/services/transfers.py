@@ -341,8 +341,9 @@ def _dock(conn: Connection, principal: Principal, head: Row, location_id: int) -
 
 
 def _line_for(lines: Sequence[Row], entry: Receive) -> Row:
-    """The line received against: by number (checked against the SKU, lot and serial given), else the first line
-    of the SKU (and lot / serial) with something still in transit, else its last one."""
+    """The line received against: by number (checked against the SKU, lot and serial given), else the line of the
+    serial scanned, else the first line of the SKU (and lot / serial) with something still in transit, else its
+    last one."""
     if entry.line_no is not None:
         line = next((x for x in lines if x["line_no"] == entry.line_no), None)
         if line is None:
@@ -353,8 +354,14 @@ def _line_for(lines: Sequence[Row], entry: Receive) -> Row:
                 raise InvalidInput(f"line {entry.line_no} has another {name.removesuffix('_id')}", field=name,
                                    code=f"wrong_{name.removesuffix('_id')}")
         return line
+    if entry.sku_id is None and entry.serial is not None:  # a serial scanned names its line on its own
+        by_serial = [x for x in lines if x["serial"] == entry.serial]
+        if not by_serial:
+            raise InvalidInput(f"serial {entry.serial} is not on this transfer", field="serial",
+                               code="wrong_serial")
+        return by_serial[0]
     if entry.sku_id is None:
-        raise InvalidInput("give line_no or sku_id", field="line_no")
+        raise InvalidInput("give line_no, sku_id or serial", field="line_no")
     of_sku = [x for x in lines if x["sku_id"] == entry.sku_id]
     if not of_sku:
         raise InvalidInput("this SKU is not on the transfer", field="sku_id", code="sku_not_on_transfer")

@@ -476,10 +476,10 @@ async def transfer_receive(request: Request, transfer_id: int,
         raise InvalidInput("scan or type the dock", field="location")
     location_id = md.id_by_code(db, md.LOCATION, dock, principal=principal, field="location",
                                 warehouse_id=head["to_warehouse_id"])
-    raw = form.get("quantity", "")
+    raw, serial, lpn = form.get("quantity", ""), form.get("serial") or None, form.get("lpn") or None
     transfers.receive(db, principal, transfer_id, transfers.Receive(
-        location_id=location_id, line_no=_id(form.get("line_no"), "line_no"),
-        quantity=_number(raw, "quantity") if raw else None))
+        location_id=location_id, line_no=None if serial else _id(form.get("line_no"), "line_no"), serial=serial,
+        quantity=_number(raw, "quantity") if raw else None, lpn=lpn))
     return core.redirect(request, f"/inventory/transfers/{transfer_id}")
 
 
