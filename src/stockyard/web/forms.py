@@ -59,6 +59,13 @@ def optional_id(raw: str | None, field: str) -> int | None:
 
 def quantity(raw: str, field: str) -> Decimal:
     """A quantity typed: a finite number above zero with at most 6 decimals."""
+    return number(raw, field)
+
+
+def number(raw: str, field: str, *, signed: bool = False, zero: bool = False) -> Decimal:
+    """A decimal typed: finite, at most 6 decimals (what the ledger stores); above zero unless ``signed`` (a
+    difference) or ``zero`` (a count of an empty place)."""
+    raw = raw.strip()
     if not raw:
         raise InvalidInput("is required", field=field)
     try:
@@ -67,8 +74,10 @@ def quantity(raw: str, field: str) -> Decimal:
         raise InvalidInput(f"{raw!r} is not a number", field=field) from None
     if not value.is_finite() or abs(value) >= Decimal(10) ** 13 or value != value.quantize(Decimal("0.000001")):
         raise InvalidInput("is not a quantity (at most 6 decimals)", field=field)
-    if value <= 0:
-        raise InvalidInput("must be more than zero", field=field)
+    if value == 0 and not zero:
+        raise InvalidInput("must be more than zero" if not signed else "must not be zero", field=field)
+    if value < 0 and not signed:
+        raise InvalidInput("must be more than zero" if not zero else "cannot be negative", field=field)
     return value
 
 

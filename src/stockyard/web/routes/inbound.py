@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from fastapi import APIRouter, Request
@@ -105,16 +104,6 @@ def _new_receipt(values: dict[str, str], origins: list[int]) -> receipts.NewRece
                                note=forms.text(values, "note", 500))
 
 
-def _quantity(raw: str, name: str) -> Decimal:
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise InvalidInput(f"{raw!r} is not a number", field=name) from None
-    if not value.is_finite() or value <= 0:
-        raise InvalidInput("must be more than zero", field=name)
-    return value
-
-
 @router.get("/inbound/receipts/{receipt_id}")
 def receipt_page(request: Request, receipt_id: int,
                  principal: Annotated[Principal, page("inbound.read")]) -> Response:
@@ -185,8 +174,8 @@ async def qc_inspect(request: Request, balance_id: int,
     result = form.get("result", "")
     if result not in QC_RESULT:
         raise InvalidInput("must be pass or fail", field="result")
-    quantity = _quantity(form.get("quantity", ""), "quantity")
-    sampled = _quantity(form.get("sampled_quantity") or form.get("quantity", ""), "sampled_quantity")
+    quantity = forms.quantity(form.get("quantity", ""), "quantity")
+    sampled = forms.quantity(form.get("sampled_quantity") or form.get("quantity", ""), "sampled_quantity")
     failed_as = form.get("failed_as") or "damaged"
     if result == "fail" and failed_as not in FAILED_AS:
         raise InvalidInput("must be damaged, returned or scrapped", field="failed_as")

@@ -3,7 +3,6 @@ transfers between warehouses."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,7 +15,7 @@ from stockyard.domain.adjustment import ADJUSTMENT_REASONS, Direction, adjustmen
 from stockyard.domain.errors import InvalidInput
 from stockyard.services import approvals, counts, inventory, stock, transfers
 from stockyard.services import masterdata as md
-from stockyard.web import core, lists
+from stockyard.web import core, forms, lists
 from stockyard.web.deps import Csrf, page
 from stockyard.web.i18n import N_
 
@@ -221,35 +220,6 @@ def transfer_list(request: Request, principal: Annotated[Principal, page("invent
 # ---------------------------------------------------------------- forms: parsing what a person typed
 
 
-def _id(raw: str | None, name: str) -> int:
-    try:
-        value = int(raw or "")
-    except ValueError:
-        raise InvalidInput("choose one", field=name) from None
-    if value <= 0:
-        raise InvalidInput("choose one", field=name)
-    return value
-
-
-def _number(raw: str, name: str, *, signed: bool = False, zero: bool = False) -> Decimal:
-    """A decimal the person typed: finite, at most 6 decimals; above zero unless ``signed`` / ``zero``."""
-    try:
-        value = Decimal(raw.strip())
-    except InvalidOperation:
-        raise InvalidInput(f"{raw!r} is not a number", field=name) from None
-    if not value.is_finite() or abs(value) >= Decimal(10) ** 13 or value != value.quantize(Decimal("0.000001")):
-        raise InvalidInput("is not a quantity (at most 6 decimals)", field=name)
-    if value == 0 and not zero:
-        raise InvalidInput("must not be zero", field=name)
-    if value < 0 and not signed:
-        raise InvalidInput("cannot be negative", field=name)
-    return value
-
-
-async def _form(request: Request) -> dict[str, str]:
-    return {k: str(v).strip() for k, v in (await request.form()).items() if k != "csrf_token"}
-
-
 def _choices(request: Request, principal: Principal, *entities: md.Entity) -> list[list[Any]]:
     db = get_db(request)
     return [md.list_records(db, e, {"active": True}, limit=200, principal=principal).items for e in entities]
@@ -284,10 +254,10 @@ async def adjustment_post(request: Request, principal: Annotated[Principal, page
     reason takes away; the sign typed, when there is one, must agree with the reason. Above the configured
     quantity or value, or when the person asks, it waits for someone else's approval instead."""
     db = get_db(request)
-    form = await _form(request)
-    warehouse_id = _id(form.get("warehouse_id"), "warehouse_id")
+    form = await forms.typed(request)
+    warehouse_id = forms.record_id(form.get("warehouse_id"), "warehouse_id")
     reason = adjustment_reason(form.get("reason_code", ""))
-    quantity = _number(form.get("quantity", ""), "quantity", signed=True)
+    quantity = forms.number(form.get("quantity", ""), "quantity", signed=True)
     if (quantity < 0) != (reason.direction is Direction.LOSS) and form.get("quantity", "")[:1] in "+-":
         raise InvalidInput("the sign does not agree with the reason (a gain adds, a loss takes away)",
                            field="quantity")
@@ -299,7 +269,7 @@ async def adjustment_post(request: Request, principal: Annotated[Principal, page
     location_id = md.id_by_code(db, md.LOCATION, location_code, principal=principal, field="location",
                                 warehouse_id=warehouse_id)
     owner = form.get("owner_id")
-    same = {"owner_id": _id(owner, "owner_id")} if owner else {}
+    same = {"owner_id": forms.record_id(owner, "owner_id")} if owner else {}
     sku_id = md.id_by_code(db, md.SKU, sku_code, principal=principal, field="sku", **same)
     sku = md.get(db, md.SKU, sku_id, principal=principal)
     if len(form.get("lot", "")) > 64:
@@ -333,8 +303,8 @@ async def count_start(request: Request, principal: Annotated[Principal, page("in
     """Start an ad-hoc count of what the criteria name (zone, location codes, SKU, ABC class, or the whole
     warehouse), blind unless the box is cleared: the service snapshots the books as its lines."""
     db = get_db(request)
-    form = await _form(request)
-    warehouse_id = _id(form.get("warehouse_id"), "warehouse_id")
+    form = await forms.typed(request)
+    warehouse_id = forms.record_id(form.get("warehouse_id"), "warehouse_id")
     zone = form.get("zone", "")
     zone_id = md.id_by_code(db, md.ZONE, zone, principal=principal, field="zone",
                             warehouse_id=warehouse_id) if zone else None
@@ -366,13 +336,13 @@ def count_page(request: Request, count_id: int, principal: Annotated[Principal, 
 async def count_enter(request: Request, count_id: int,
                       principal: Annotated[Principal, page("inventory.count")]) -> Response:
     """The counted (or recounted) quantities of the lines the person filled in; empty boxes are left alone."""
-    form = await _form(request)
+    form = await forms.typed(request)
     entries = []
     for key, raw in form.items():
         if not key.startswith("qty_") or raw == "":
             continue
-        line_id = _id(key.removeprefix("qty_"), key)
-        entries.append(counts.Entry(quantity=_number(raw, key, zero=True), line_id=line_id))
+        line_id = forms.record_id(key.removeprefix("qty_"), key)
+        entries.append(counts.Entry(quantity=forms.number(raw, key, zero=True), line_id=line_id))
     if not entries:
         raise InvalidInput("enter the counted quantity of at least one line", field="qty")
     counts.enter(get_db(request), principal, count_id, entries)
@@ -411,10 +381,10 @@ async def transfer_create(request: Request, principal: Annotated[Principal, page
     """A transfer order from the form: owner, both warehouses, a reference and the filled line rows (SKU,
     the source location, an optional lot, quantity); empty rows are skipped."""
     db = get_db(request)
-    form = await _form(request)
-    owner_id = _id(form.get("owner_id"), "owner_id")
-    from_id = _id(form.get("from_warehouse_id"), "from_warehouse_id")
-    to_id = _id(form.get("to_warehouse_id"), "to_warehouse_id")
+    form = await forms.typed(request)
+    owner_id = forms.record_id(form.get("owner_id"), "owner_id")
+    from_id = forms.record_id(form.get("from_warehouse_id"), "from_warehouse_id")
+    to_id = forms.record_id(form.get("to_warehouse_id"), "to_warehouse_id")
     reference = form.get("external_ref", "")
     if not reference or len(reference) > 64:
         raise InvalidInput("is required (at most 64 characters)", field="external_ref")
@@ -432,7 +402,7 @@ async def transfer_create(request: Request, principal: Annotated[Principal, page
                                     warehouse_id=from_id)
         lot_id = md.id_by_code(db, md.LOT, lot, principal=principal, field=f"lot_{n}",
                                sku_id=sku_id) if lot else None
-        lines.append(transfers.NewTransferLine(sku_id=sku_id, quantity=_number(quantity, f"qty_{n}"),
+        lines.append(transfers.NewTransferLine(sku_id=sku_id, quantity=forms.number(quantity, f"qty_{n}"),
                                                from_location_id=location_id, lot_id=lot_id))
     if not lines:
         raise InvalidInput("a transfer has at least one line", field="sku_1")
@@ -469,7 +439,7 @@ async def transfer_receive(request: Request, transfer_id: int,
                            principal: Annotated[Principal, page("inbound.receive")]) -> Response:
     """Receive a line (or part of it) at a dock of the destination, as the API does (``inbound.receive``)."""
     db = get_db(request)
-    form = await _form(request)
+    form = await forms.typed(request)
     head = transfers.get_transfer(db, principal, transfer_id)
     dock = form.get("location", "")
     if not dock:
@@ -478,8 +448,8 @@ async def transfer_receive(request: Request, transfer_id: int,
                                 warehouse_id=head["to_warehouse_id"])
     raw, serial, lpn = form.get("quantity", ""), form.get("serial") or None, form.get("lpn") or None
     transfers.receive(db, principal, transfer_id, transfers.Receive(
-        location_id=location_id, line_no=None if serial else _id(form.get("line_no"), "line_no"), serial=serial,
-        quantity=_number(raw, "quantity") if raw else None, lpn=lpn))
+        location_id=location_id, line_no=None if serial else forms.record_id(form.get("line_no"), "line_no"),
+        serial=serial, quantity=forms.number(raw, "quantity") if raw else None, lpn=lpn))
     return core.redirect(request, f"/inventory/transfers/{transfer_id}")
 
 
