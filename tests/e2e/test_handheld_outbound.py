@@ -287,3 +287,19 @@ def test_a_serial_stop_asks_for_the_serial_label_and_refuses_another(demo: Datab
     done = demo.read(lambda conn: conn.execute(select(k.c.status, k.c.done_quantity).where(
         k.c.id == stop["id"])).one())
     assert (done.status, done.done_quantity) == ("done", 1)
+
+
+def test_a_refusal_reads_in_the_persons_language_with_the_services_words_below(demo: Database,
+                                                                               ops: Handheld) -> None:
+    _, _, trip = released_order(demo, "SO-HH-ZH")
+    ops.client.cookies.set("stockyard_lang", "zh-CN")
+    ops.open("/m/pick")
+    _ok(ops.send(command=str(trip)))
+    refused = ops.scan("NOT-THE-PLACE")
+    _refused(refused, 422, "location")
+    assert "这不是本步骤的库位。" in refused.text
+    assert 'class="detail said">this is not the pick location: go to' in refused.text
+    ops.client.cookies.set("stockyard_lang", "en")
+    english = ops.scan("NOT-THE-PLACE")
+    assert "This is not the location of this step." not in english.text, "English shows the service's words only"
+    assert "this is not the pick location: go to" in english.text

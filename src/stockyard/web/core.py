@@ -24,6 +24,7 @@ from stockyard.domain.errors import DomainError, InvalidInput
 from stockyard.web import i18n
 from stockyard.web.i18n import N_
 from stockyard.web.nav import desktop_sections, handheld_flows
+from stockyard.web.refusals import refusal
 
 TEMPLATES = Path(__file__).parent / "templates"
 _language: ContextVar[str] = ContextVar("language", default=i18n.DEFAULT_LANGUAGE)
@@ -40,6 +41,7 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(("html", "xml")),
                   extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
 env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
+env.globals["refusal"] = refusal
 
 
 def language_of(request: Request) -> str:
