@@ -6,37 +6,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from stockyard.api.app import create_app
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
-from stockyard.demo import load_demo
-from stockyard.demo_users import create_demo_users
 from stockyard.domain.master import gs1_check_digit
 from stockyard.web.routes.masterdata import FORMS, SCREENS
+from tests.e2e.console import csrf_of, demo_with_users, signed_in
 
 
 @pytest.fixture
 def demo(db: Database) -> tuple[Database, str]:
-    load_demo(db)
-    made = create_demo_users(db)
-    assert made is not None
-    return db, made[0]
-
-
-def _browser(db: Database, password: str, username: str) -> TestClient:
-    browser = TestClient(create_app(db), base_url="http://testserver")
-    assert browser.post("/login", data={"username": username, "password": password},
-                        follow_redirects=False).status_code == 303
-    return browser
-
-
-def _csrf(browser: TestClient) -> str:
-    found = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/").text)
-    assert found is not None
-    return found.group(1)
+    return db, demo_with_users(db)
 
 
 def _gtin(body: str) -> str:
@@ -51,12 +32,12 @@ def test_a_sku_made_in_the_form_has_its_packs_and_barcodes_in_the_api(demo: tupl
     db, password = demo
     owner = db.read(lambda c: c.execute(select(t.owner.c.id).order_by(t.owner.c.id)).scalars().first())
     each, case = _gtin("690123456780"), _gtin("690123456781")
-    with _browser(db, password, "admin") as admin:
+    with signed_in(db, password, "admin") as admin:
         assert 'href="/masterdata/skus/new"' in admin.get("/masterdata/skus").text
         form = admin.get("/masterdata/skus/new")
         assert form.status_code == 200 and 'name="packs[0].factor"' in form.text
         answer = admin.post("/masterdata/skus", follow_redirects=False, data={
-            "csrf_token": _csrf(admin), "owner_id": str(owner), "code": "FORM-SKU-1", "name": "Form SKU",
+            "csrf_token": csrf_of(admin), "owner_id": str(owner), "code": "FORM-SKU-1", "name": "Form SKU",
             "base_uom": "C62", "decimals": "0", "lot_control": "true", "abc_class": "B",
             "packs[0].level": "each", "packs[0].uom": "C62", "packs[0].factor": "1",
             "packs[1].level": "inner", "packs[1].uom": "", "packs[1].factor": "",  # an empty row is skipped
@@ -91,10 +72,10 @@ def test_a_location_is_edited_and_a_bad_value_is_refused_naming_the_field(demo: 
     db, password = demo
     location = db.read(lambda c: c.execute(select(t.location).where(t.location.c.virtual_kind.is_(None))
                                            .order_by(t.location.c.id).limit(1)).one())
-    with _browser(db, password, "admin") as admin:
+    with signed_in(db, password, "admin") as admin:
         page = admin.get(f"/masterdata/locations/{location.id}")
         assert f'href="/masterdata/locations/{location.id}/edit"' in page.text
-        values = {"csrf_token": _csrf(admin), "code": location.code, "kind": location.kind,
+        values = {"csrf_token": csrf_of(admin), "code": location.code, "kind": location.kind,
                   "zone_id": str(location.zone_id or ""), "aisle": "Z9", "max_units": "250", "status": "active",
                   "mix_skus": "true", "mix_lots": "true", "active": "true"}
         saved = admin.post(f"/masterdata/locations/{location.id}", data=values, follow_redirects=False)
@@ -115,8 +96,8 @@ def test_a_duplicate_code_and_a_bad_pack_name_their_fields(demo: tuple[Database,
     db, password = demo
     sku = db.read(lambda c: c.execute(select(t.sku).order_by(t.sku.c.id).limit(1)).one())
     before = _count(db, t.sku)
-    with _browser(db, password, "admin") as admin:
-        token = _csrf(admin)
+    with signed_in(db, password, "admin") as admin:
+        token = csrf_of(admin)
         duplicate = admin.post("/masterdata/skus", data={"csrf_token": token, "owner_id": str(sku.owner_id),
                                                          "code": sku.code, "name": "Again"})
         assert duplicate.status_code == 409 and "code" in duplicate.text and 'value="Again"' in duplicate.text
@@ -132,10 +113,10 @@ def test_an_operator_may_not_open_or_post_the_forms(demo: tuple[Database, str]) 
     db, password = demo
     location = db.read(lambda c: c.execute(select(t.location.c.id).where(t.location.c.virtual_kind.is_(None))
                                            .order_by(t.location.c.id).limit(1)).scalar_one())
-    with _browser(db, password, "operator") as operator:
+    with signed_in(db, password, "operator") as operator:
         assert 'href="/masterdata/skus/new"' not in operator.get("/masterdata/skus").text
         assert "/edit" not in operator.get(f"/masterdata/locations/{location}").text
-        token = _csrf(operator)
+        token = csrf_of(operator)
         assert operator.get("/masterdata/skus/new").status_code == 403
         assert operator.get(f"/masterdata/locations/{location}/edit").status_code == 403
         assert operator.post("/masterdata/carriers", data={"csrf_token": token, "code": "OPC",
@@ -149,14 +130,14 @@ def test_a_scoped_manager_creates_only_in_its_own_warehouse(demo: tuple[Database
     db, password = demo
     first, other = db.read(lambda c: c.execute(select(t.warehouse.c.id).order_by(t.warehouse.c.id)).scalars()
                            .all()[:2])
-    with _browser(db, password, "manager") as manager:
+    with signed_in(db, password, "manager") as manager:
         form = manager.get("/masterdata/locations/new").text
         warehouses = re.search(r'<select name="warehouse_id".*?</select>', form, re.S)
         assert warehouses is not None
         assert f'<option value="{first}"' in warehouses.group(0)
         assert f'<option value="{other}"' not in warehouses.group(0)
         assert 'href="/masterdata/warehouses/new"' not in manager.get("/masterdata/warehouses").text
-        token = _csrf(manager)
+        token = csrf_of(manager)
         refused = manager.post("/masterdata/locations", data={"csrf_token": token, "warehouse_id": str(other),
                                                               "code": "FORM-LOC-X", "kind": "storage"})
         assert refused.status_code == 422 and "warehouse_id" in refused.text
@@ -173,7 +154,7 @@ def test_a_scoped_manager_creates_only_in_its_own_warehouse(demo: tuple[Database
 
 def test_every_new_and_edit_form_opens_for_the_administrator(demo: tuple[Database, str]) -> None:
     db, password = demo
-    with _browser(db, password, "admin") as admin:
+    with signed_in(db, password, "admin") as admin:
         for kind in FORMS:
             blank = admin.get(f"/masterdata/{kind}/new")
             assert blank.status_code == 200, kind

@@ -7,37 +7,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from stockyard.api.app import create_app
 from stockyard.db import tables as t
 from stockyard.db.engine import Database
-from stockyard.demo import load_demo
-from stockyard.demo_users import create_demo_users
+from tests.e2e.console import csrf_of, demo_with_users, signed_in
 
 SH_SKU = "BH-TPS-02"  # a SKU of BRIGHTHOME's, in SH-DC1
 
 
 @pytest.fixture
 def demo(db: Database) -> tuple[Database, str]:
-    load_demo(db)
-    made = create_demo_users(db)
-    assert made is not None
-    return db, made[0]
-
-
-def _browser(db: Database, password: str, username: str) -> TestClient:
-    browser = TestClient(create_app(db), base_url="http://testserver")
-    assert browser.post("/login", data={"username": username, "password": password},
-                        follow_redirects=False).status_code == 303
-    return browser
-
-
-def _csrf(browser: TestClient) -> str:
-    found = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/").text)
-    assert found is not None
-    return found.group(1)
+    return db, demo_with_users(db)
 
 
 def _count(db: Database, table: t.Table) -> int:
@@ -73,7 +54,7 @@ def _order(db: Database, token: str, **changes: str) -> dict[str, str]:
 
 def test_an_order_made_in_the_form_is_in_the_api_with_its_lines_and_ship_to(demo: tuple[Database, str]) -> None:
     db, password = demo
-    with _browser(db, password, "coordinator") as coordinator:
+    with signed_in(db, password, "coordinator") as coordinator:
         assert 'href="/outbound/orders/new"' in coordinator.get("/outbound/orders").text
         form = coordinator.get("/outbound/orders/new")
         assert form.status_code == 200
@@ -82,7 +63,7 @@ def test_an_order_made_in_the_form_is_in_the_api_with_its_lines_and_ship_to(demo
         assert {"fefo", "fifo", "lifo"} <= set(_options(form.text, "rule"))
         assert set(_options(form.text, "lines[0].level")) == {"each", "inner", "case", "pallet"}
         assert "BRIGHTHOME" in " ".join(_options(form.text, "owner_id").values())
-        made = coordinator.post("/outbound/orders", data=_order(db, _csrf(coordinator)), follow_redirects=False)
+        made = coordinator.post("/outbound/orders", data=_order(db, csrf_of(coordinator)), follow_redirects=False)
         assert made.status_code == 303, made.text
         order_id = int(made.headers["location"].rsplit("/", 1)[1])
         shown = coordinator.get(made.headers["location"]).text
@@ -104,8 +85,8 @@ def test_a_bad_quantity_or_an_unknown_sku_is_refused_at_its_row_with_nothing_wri
         demo: tuple[Database, str]) -> None:
     db, password = demo
     before, lines = _count(db, t.shipment_order), _count(db, t.shipment_line)
-    with _browser(db, password, "coordinator") as coordinator:
-        token = _csrf(coordinator)
+    with signed_in(db, password, "coordinator") as coordinator:
+        token = csrf_of(coordinator)
         for field, value in (("lines[2].quantity", "lots"), ("lines[2].quantity", "-1"),
                              ("lines[2].sku_code", "NO-SUCH-SKU"), ("lines[0].level", "crate"),
                              ("requested_ship_date", "tomorrow"), ("owner_id", ""), ("priority", "-3"),
@@ -126,17 +107,17 @@ def test_a_bad_quantity_or_an_unknown_sku_is_refused_at_its_row_with_nothing_wri
 def test_an_operator_gets_no_new_order_link_and_a_403(demo: tuple[Database, str]) -> None:
     db, password = demo
     before = _count(db, t.shipment_order)
-    with _browser(db, password, "operator") as operator:
+    with signed_in(db, password, "operator") as operator:
         listed = operator.get("/outbound/orders")
         assert listed.status_code == 200 and "/outbound/orders/new" not in listed.text
         assert operator.get("/outbound/orders/new").status_code == 403
-        assert operator.post("/outbound/orders", data=_order(db, _csrf(operator))).status_code == 403
+        assert operator.post("/outbound/orders", data=_order(db, csrf_of(operator))).status_code == 403
     assert _count(db, t.shipment_order) == before
 
 
 def test_a_scoped_manager_is_offered_only_its_warehouse(demo: tuple[Database, str]) -> None:
     db, password = demo
-    with _browser(db, password, "manager") as manager:  # the demo's manager works in SH-DC1 only
+    with signed_in(db, password, "manager") as manager:  # the demo's manager works in SH-DC1 only
         form = manager.get("/outbound/orders/new").text
         warehouses = _options(form, "warehouse_id")
         assert {v: text.split()[0] for v, text in warehouses.items() if v} == \
@@ -144,7 +125,7 @@ def test_a_scoped_manager_is_offered_only_its_warehouse(demo: tuple[Database, st
         # A warehouse not offered is not taken either, and nothing is written.
         before = _count(db, t.shipment_order)
         other = str(_id(db, t.warehouse, "SZ-PW1"))
-        refused = manager.post("/outbound/orders", data=_order(db, _csrf(manager), warehouse_id=other))
+        refused = manager.post("/outbound/orders", data=_order(db, csrf_of(manager), warehouse_id=other))
         assert 400 <= refused.status_code < 500 and "warehouse_id" in refused.text
         assert _count(db, t.shipment_order) == before
         receipt_form = manager.get("/inbound/receipts/new").text
@@ -158,14 +139,14 @@ def test_a_receipt_is_made_with_the_owner_warehouse_and_supplier_selects(demo: t
                                            .where(t.supplier.c.owner_id == owner).order_by(t.supplier.c.id)).first())
     other_supplier = db.read(lambda c: c.execute(select(t.supplier.c.id).where(t.supplier.c.owner_id != owner)
                                                  .order_by(t.supplier.c.id)).scalars().first())
-    with _browser(db, password, "coordinator") as coordinator:
+    with signed_in(db, password, "coordinator") as coordinator:
         form = coordinator.get("/inbound/receipts/new").text
         assert "Owner no." not in form
         assert str(owner) in _options(form, "owner_id")
         assert str(_id(db, t.warehouse, "SH-DC1")) in _options(form, "warehouse_id")
         suppliers = _options(form, "supplier_id")
         assert suppliers[""] and suppliers[str(supplier.id)].startswith(f"BRIGHTHOME · {supplier.code}")
-        good = {"csrf_token": _csrf(coordinator), "owner_id": str(owner),
+        good = {"csrf_token": csrf_of(coordinator), "owner_id": str(owner),
                 "warehouse_id": str(_id(db, t.warehouse, "SH-DC1")), "supplier_id": str(supplier.id),
                 "external_ref": "ASN-SELECT-1", "type": "purchase", "sku_1": "", "qty_1": "",
                 "sku_2": SH_SKU, "qty_2": "7"}
@@ -188,7 +169,7 @@ def test_a_receipt_is_made_with_the_owner_warehouse_and_supplier_selects(demo: t
 
 def test_the_forms_read_in_chinese(demo: tuple[Database, str]) -> None:
     db, password = demo
-    with _browser(db, password, "coordinator") as coordinator:
+    with signed_in(db, password, "coordinator") as coordinator:
         coordinator.cookies.set("stockyard_lang", "zh-CN")
         order = coordinator.get("/outbound/orders/new").text
         for text in ("新建出库单", "分配规则", "收货地址", "邮政编码", "承运商", "创建出库单"):
