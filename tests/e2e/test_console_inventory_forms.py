@@ -235,6 +235,9 @@ def test_a_transfer_created_shipped_and_received_moves_the_stock(demo: Demo) -> 
         no_serial = admin.post(f"{url}/receive", data={"csrf_token": token, "location": "DOCK-I01", "line_no": "1",
                                                        "serial": "SN-NOT-HERE"})
         assert no_serial.status_code == 422 and "serial" in no_serial.text
+        long_lpn = admin.post(f"{url}/receive", data={"csrf_token": token, "location": "DOCK-I01", "line_no": "1",
+                                                      "quantity": "1", "lpn": "P" * 40})
+        assert long_lpn.status_code == 422 and "lpn" in long_lpn.text
         assert admin.post(f"{url}/receive", data={"csrf_token": token, "location": "DOCK-I01", "line_no": "1",
                                                   "quantity": "3", "lpn": "PAL-TR-FORM-1"},
                           follow_redirects=False).status_code == 303

@@ -54,6 +54,8 @@ Row = dict[str, Any]
 
 DOC_TYPE = "transfer"
 
+LPN_LENGTH = 32  # as the container table keeps it
+
 
 # ---------------------------------------------------------------- creating
 
@@ -385,6 +387,8 @@ def _container(conn: Connection, principal: Principal, head: Row, entry: Receive
         return entry.container_id
     if entry.lpn is None:
         return None
+    if not 0 < len(entry.lpn) <= LPN_LENGTH:
+        raise InvalidInput(f"an LPN has 1 to {LPN_LENGTH} characters", field="lpn")
     c = t.container
     row = conn.execute(select(c.c.id, c.c.warehouse_id, c.c.active).where(
         (c.c.lpn == entry.lpn) | (c.c.sscc == entry.lpn))).first()
