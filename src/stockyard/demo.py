@@ -988,7 +988,7 @@ def load_demo(db: Database, progress: Progress | None = None, *, today: date | N
         post_opening_stock(db, lines, principal=DEMO_USER, doc_ref=f"DEMO-OPENING-{site.code}{tag}")
 
     say("setting up putaway rules and open receipt orders")
-    asns = _inbound(db, warehouses, written, skus, tag)
+    asns = _inbound(db, warehouses, written, skus, tag, today)
     say("taking in shipment orders and releasing a wave")
     shipments, waved = _outbound(db, warehouses, written, plans, tag, today)
     codes = [site.code + tag for site in SITES]
@@ -1034,7 +1034,8 @@ def _outbound(db: Database, warehouses: dict[str, int], written: Written, plans:
     return made, waved
 
 
-def _inbound(db: Database, warehouses: dict[str, int], written: Written, skus: list[SkuPlan], tag: str) -> int:
+def _inbound(db: Database, warehouses: dict[str, int], written: Written, skus: list[SkuPlan], tag: str,
+             today: date) -> int:
     """Putaway rules for each site (returns to the returns area, keep a SKU together, then the nearest free
     storage place) and two purchase ASNs per site waiting to be received, from the site's own owners."""
     count = 0
@@ -1057,9 +1058,9 @@ def _inbound(db: Database, warehouses: dict[str, int], written: Written, skus: l
             owner = chosen[0].owner
             receipts.create_receipt(db, DEMO_USER, receipts.NewReceipt(
                 owner_id=written.owners[owner.key], warehouse_id=wh, external_ref=f"PO-{site.code}{tag}-{n + 1:03d}",
-                type=ReceiptType.PURCHASE, expected_date=date.today() + timedelta(days=n),
+                type=ReceiptType.PURCHASE, expected_date=today + timedelta(days=n),
                 lines=[receipts.NewReceiptLine(quantity=Decimal(24 * (i + 1)), sku_id=written.skus[s.code],
-                                               lot=f"L{date.today():%y%m}{i}" if s.family.lot else None)
+                                               lot=f"L{today:%y%m}{i}" if s.family.lot else None)
                        for i, s in enumerate(chosen) if s.owner == owner]))
             count += 1
     return count

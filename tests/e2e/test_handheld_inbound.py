@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -93,6 +94,26 @@ def _postings(db: Database) -> int:
     return int(db.read(lambda conn: conn.execute(select(func.count()).select_from(t.posting)).scalar_one()))
 
 
+def _expected_lot(db: Database, sku: str) -> str:
+    """The lot the demo's receipt expects for ``sku``: the demo names it after the month it was loaded in."""
+    line = t.receipt_line
+    return str(db.read(lambda conn: conn.execute(select(line.c.expected_lot).where(
+        line.c.sku_id == _id(db, t.sku, sku))).scalar_one()))
+
+
+def _lots_at(db: Database, location: str, sku: str) -> list[str]:
+    """The lots of ``sku`` on hand at ``location``, oldest first; the demo dates them back from the day it loads."""
+    lot, b = t.lot, t.balance
+    return list(db.read(lambda conn: conn.execute(
+        select(lot.c.number).join(b, b.c.lot_id == lot.c.id)
+        .where(b.c.location_id == _location(db, location), b.c.sku_id == _id(db, t.sku, sku), b.c.on_hand > 0)
+        .order_by(lot.c.production_date, lot.c.number)).scalars()))
+
+
+# An expiry date a year or two ahead, so what is received is never already expired on the day the suite runs.
+EXPIRY = date(date.today().year + 2, 6, 30)
+
+
 def _refused(answer: Response, status: int, field: str) -> None:
     """A red feedback naming the field, swapped into #feedback (the step stays as it was)."""
     assert answer.status_code == status, f"{answer.status_code}: {answer.text}"
@@ -131,10 +152,11 @@ def test_receiving_a_scanned_item_books_it_on_the_dock_and_creates_its_putaway(d
     assert _postings(demo) == before
     lot_step = ops.scan("06921734100023")  # BH-SHP-01: lot- and expiry-controlled, the barcode has neither
     _step_ok(lot_step)
-    assert "L26120" in lot_step.text, "the expected lot is offered as a hint"
-    _step_ok(ops.scan("L26120"))
+    expected = _expected_lot(demo, "BH-SHP-01")
+    assert expected in lot_step.text, "the expected lot is offered as a hint"
+    _step_ok(ops.scan(expected))
     _refused(ops.scan("31 June"), 422, "expiry_date")
-    _step_ok(ops.scan("2028-06-30"))
+    _step_ok(ops.scan(EXPIRY.isoformat()))
     _refused(ops.scan("lots"), 422, "quantity")
     _refused(ops.scan("500"), 422, "quantity")  # more than the receipt expects
     assert _postings(demo) == before
@@ -161,14 +183,15 @@ def test_a_reload_shows_the_step_the_url_is_at(demo: Database, ops: Handheld) ->
     assert "<html" in reloaded.text.lower() and 'id="step"' in reloaded.text
 
 
-def _receive_five(ops: Handheld) -> None:
+def _receive_five(db: Database, ops: Handheld) -> None:
     ops.open("/m/receive")
-    for text in ("PO-SH-DC1-001", "DOCK-I01", "06921734100023", "L26120", "2028-06-30", "5"):
+    lot = _expected_lot(db, "BH-SHP-01")
+    for text in ("PO-SH-DC1-001", "DOCK-I01", "06921734100023", lot, EXPIRY.isoformat(), "5"):
         assert ops.scan(text).status_code == 200
 
 
 def test_putting_away_moves_the_stock_from_the_dock_to_the_suggested_place(demo: Database, ops: Handheld) -> None:
-    _receive_five(ops)
+    _receive_five(demo, ops)
     page = ops.open("/m/putaway")
     target = demo.read(lambda conn: conn.execute(
         select(t.location.c.code).join(t.task, t.task.c.to_location_id == t.location.c.id)
@@ -211,23 +234,24 @@ def test_a_move_of_an_item_held_in_two_lots_asks_which_one_unless_the_barcode_sa
                                                                                   ops: Handheld) -> None:
     ops.open("/m/move")
     ops.scan("P01-07-3-2")
-    asked = ops.scan("06921734101082")  # BH-LDT-02, lots 20260516A (5) and 20260627B (10) here
+    older, newer = _lots_at(demo, "P01-07-3-2", "BH-LDT-02")  # 5 of the older, 10 of the newer
+    asked = ops.scan("06921734101082")  # BH-LDT-02
     _step_ok(asked)
     choices = re.findall(r'name="scan" value="(@bucket:[^"]+)"', asked.text)
-    assert len(choices) == 2 and "20260516A" in asked.text and "20260627B" in asked.text
+    assert len(choices) == 2 and older in asked.text and newer in asked.text
     chosen = ops.scan(choices[1])
-    assert "20260627B" in chosen.text and 'inputmode=decimal' in chosen.text
+    assert newer in chosen.text and 'inputmode=decimal' in chosen.text
     ops.open("/m/move")
     ops.scan("P01-07-3-2")
-    straight = ops.scan("(01)06921734101082(10)20260627B")  # a GS1 label with its lot: no question
-    assert "20260627B" in straight.text and "@bucket:" not in straight.text
+    straight = ops.scan(f"(01)06921734101082(10){newer}")  # a GS1 label with its lot: no question
+    assert newer in straight.text and "@bucket:" not in straight.text
     _refused(ops.scan("11"), 422, "quantity")
     ops.scan("10")
     _ok(ops.scan("A01-01-1-2"))
     lot = t.lot
     moved = demo.read(lambda conn: conn.execute(
         select(t.balance.c.on_hand).join(lot, lot.c.id == t.balance.c.lot_id)
-        .where(lot.c.number == "20260627B", t.balance.c.location_id == _location(demo, "A01-01-1-2"))).scalar_one())
+        .where(lot.c.number == newer, t.balance.c.location_id == _location(demo, "A01-01-1-2"))).scalar_one())
     assert moved == Decimal(10)
     assert _on_hand(demo, "P01-07-3-2", "BH-LDT-02") == Decimal(5)
 
@@ -236,14 +260,15 @@ def test_a_gs1_label_with_lot_and_expiry_goes_straight_to_the_quantity(demo: Dat
     ops.open("/m/receive")
     ops.scan("PO-SH-DC1-001")
     ops.scan("DOCK-I02")
-    asked = ops.scan("(01)06921734100030(17)280131(10)L26121")  # BH-SHP-02
+    expected = _expected_lot(demo, "BH-SHP-02")
+    asked = ops.scan(f"(01)06921734100030(17){EXPIRY:%y%m%d}(10){expected}")  # BH-SHP-02
     _step_ok(asked)
-    assert "L26121" in asked.text and 'inputmode=decimal' in asked.text
+    assert expected in asked.text and 'inputmode=decimal' in asked.text
     assert "BH-SHP-02" in _ok(ops.scan("48"))
     lot, expiry = demo.read(lambda conn: conn.execute(
         select(t.lot.c.number, t.lot.c.expiry_date).join(t.balance, t.balance.c.lot_id == t.lot.c.id)
         .where(t.balance.c.location_id == _location(demo, "DOCK-I02"))).one())
-    assert lot == "L26121" and expiry.isoformat() == "2028-01-31"
+    assert lot == expected and expiry == EXPIRY
 
 
 # ---------------------------------------------------------------- replenish
